@@ -1,0 +1,295 @@
+package provider
+
+// Whole-object references (DESIGN.md §2): a downstream resource receives an
+// upstream resource as a whole object, e.g. `device = segura_device.orders_db`,
+// and declares a nested attribute listing only the upstream fields it needs.
+// Terraform drops the upstream's other attributes when it converts the object
+// to the nested attribute's type.
+//
+// Each reference shape lives here once: a Go struct (the tfsdk model), its
+// attribute-type map and the nested-attribute constructor built from the same
+// list of fields. The upstream resources (segura_device, segura_credential,
+// segura_dsm_scope) declare every one of these fields with the same name and
+// type; refs_consistency tests in the resources' _test.go files check that.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
+)
+
+// refField is one field of a reference shape.
+type refField struct {
+	name        string
+	typ         attr.Type
+	required    bool
+	description string
+}
+
+func refAttrTypes(fields []refField) map[string]attr.Type {
+	m := make(map[string]attr.Type, len(fields))
+	for _, f := range fields {
+		m[f.name] = f.typ
+	}
+	return m
+}
+
+// refNestedAttributes turns fields into nested-attribute schema entries. Only
+// the identifying fields are required: the upstream leaves optional fields
+// null, and a required nested field would reject those.
+func refNestedAttributes(fields []refField) map[string]schema.Attribute {
+	attrs := make(map[string]schema.Attribute, len(fields))
+	for _, f := range fields {
+		optional := !f.required
+		switch t := f.typ.(type) {
+		case basetypes.StringType:
+			attrs[f.name] = schema.StringAttribute{Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.Int64Type:
+			attrs[f.name] = schema.Int64Attribute{Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.BoolType:
+			attrs[f.name] = schema.BoolAttribute{Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.ListType:
+			attrs[f.name] = schema.ListAttribute{ElementType: t.ElemType, Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.MapType:
+			attrs[f.name] = schema.MapAttribute{ElementType: t.ElemType, Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.ObjectType:
+			panic(fmt.Sprintf("refNestedAttributes: nested object field %q must be added by its shape's constructor", f.name))
+		default:
+			panic(fmt.Sprintf("refNestedAttributes: unsupported type %T for field %q", f.typ, f.name))
+		}
+	}
+	return attrs
+}
+
+// ---------------------------------------------------------------------------
+// deviceRef: what a credential needs to know about its device.
+
+var deviceRefFields = []refField{
+	{"id", types.StringType, true, "The device's `id`."},
+	{"name", types.StringType, true, "The device's `name`."},
+	{"type", types.StringType, false, "The device's `type` (`mongodb`)."},
+	{"address", types.StringType, false, "The device's single-host `address`."},
+	{"hosts", types.ListType{ElemType: types.StringType}, false, "The device's seed list."},
+	{"port", types.Int64Type, false, "The device's default port."},
+	{"replica_set", types.StringType, false, "The device's replica set name."},
+	{"tls", types.BoolType, false, "Whether the device requires TLS."},
+	{"tls_ca_file", types.StringType, false, "The device's TLS CA bundle."},
+	{"tls_insecure_skip_verify", types.BoolType, false, "Whether the device skips TLS certificate verification."},
+}
+
+// deviceRef is the model of a reference to a segura_device.
+type deviceRef struct {
+	ID                    types.String `tfsdk:"id"`
+	Name                  types.String `tfsdk:"name"`
+	Type                  types.String `tfsdk:"type"`
+	Address               types.String `tfsdk:"address"`
+	Hosts                 types.List   `tfsdk:"hosts"`
+	Port                  types.Int64  `tfsdk:"port"`
+	ReplicaSet            types.String `tfsdk:"replica_set"`
+	TLS                   types.Bool   `tfsdk:"tls"`
+	TLSCAFile             types.String `tfsdk:"tls_ca_file"`
+	TLSInsecureSkipVerify types.Bool   `tfsdk:"tls_insecure_skip_verify"`
+}
+
+func deviceRefAttrTypes() map[string]attr.Type { return refAttrTypes(deviceRefFields) }
+
+// deviceRefAttribute is the nested attribute a downstream resource declares
+// to receive a segura_device as a whole object.
+func deviceRefAttribute(description string, required bool) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: description,
+		Required:            required,
+		Optional:            !required,
+		Attributes:          refNestedAttributes(deviceRefFields),
+	}
+}
+
+// deviceRefFromObject converts a device object value into its model.
+func deviceRefFromObject(ctx context.Context, obj types.Object) (deviceRef, diag.Diagnostics) {
+	var ref deviceRef
+	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+	return ref, diags
+}
+
+// connectionKnown reports whether every field that decides where the device
+// is has a known value (false while an upstream value is computed at apply).
+func (d deviceRef) connectionKnown() bool {
+	return !d.Address.IsUnknown() && !d.Hosts.IsUnknown() && !d.Port.IsUnknown() &&
+		!d.ReplicaSet.IsUnknown() && !d.TLS.IsUnknown() && !d.TLSCAFile.IsUnknown() &&
+		!d.TLSInsecureSkipVerify.IsUnknown()
+}
+
+// seedList returns the device's hosts as host:port, the port defaulting to
+// the device's port (27017 when unset).
+func (d deviceRef) seedList(ctx context.Context) ([]string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	port := int(mongodb.DefaultPort)
+	if !d.Port.IsNull() && !d.Port.IsUnknown() {
+		port = int(d.Port.ValueInt64())
+	}
+	var raw []string
+	if !d.Address.IsNull() && !d.Address.IsUnknown() && d.Address.ValueString() != "" {
+		raw = append(raw, d.Address.ValueString())
+	}
+	if !d.Hosts.IsNull() && !d.Hosts.IsUnknown() {
+		var hosts []string
+		diags.Append(d.Hosts.ElementsAs(ctx, &hosts, false)...)
+		raw = append(raw, hosts...)
+	}
+	out := make([]string, 0, len(raw))
+	for _, h := range raw {
+		out = append(out, mongodb.NormalizeHost(strings.TrimSpace(h), port))
+	}
+	return out, diags
+}
+
+// deployment is where and how to connect to the device. It holds no credentials.
+func (d deviceRef) deployment(ctx context.Context) (mongodb.Deployment, diag.Diagnostics) {
+	hosts, diags := d.seedList(ctx)
+	return mongodb.Deployment{
+		Hosts:       hosts,
+		ReplicaSet:  d.ReplicaSet.ValueString(),
+		TLS:         d.TLS.ValueBool(),
+		TLSCAFile:   d.TLSCAFile.ValueString(),
+		TLSInsecure: d.TLSInsecureSkipVerify.ValueBool(),
+	}, diags
+}
+
+// ---------------------------------------------------------------------------
+// credentialRef: what a parent link or a Key Vault sync needs to know about
+// a credential. It carries the credential's device so that consumers can
+// reach the account without a second reference.
+
+var credentialRefFields = []refField{
+	{"id", types.StringType, true, "The credential's `id`."},
+	{"username", types.StringType, true, "The credential's `username`."},
+	{"auth_database", types.StringType, false, "The credential's authentication database."},
+	{"mechanism", types.StringType, false, "The credential's SCRAM mechanism."},
+}
+
+// credentialRef is the model of a reference to a segura_credential.
+type credentialRef struct {
+	ID           types.String `tfsdk:"id"`
+	Username     types.String `tfsdk:"username"`
+	AuthDatabase types.String `tfsdk:"auth_database"`
+	Mechanism    types.String `tfsdk:"mechanism"`
+	Device       types.Object `tfsdk:"device"`
+}
+
+func credentialRefAttrTypes() map[string]attr.Type {
+	m := refAttrTypes(credentialRefFields)
+	m["device"] = types.ObjectType{AttrTypes: deviceRefAttrTypes()}
+	return m
+}
+
+// credentialRefAttribute is the nested attribute a downstream resource
+// declares to receive a segura_credential as a whole object.
+func credentialRefAttribute(description string, required bool) schema.SingleNestedAttribute {
+	attrs := refNestedAttributes(credentialRefFields)
+	attrs["device"] = deviceRefAttribute("The credential's `device`.", true)
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: description,
+		Required:            required,
+		Optional:            !required,
+		Attributes:          attrs,
+	}
+}
+
+// credentialRefFromObject converts a credential object value into its model.
+func credentialRefFromObject(ctx context.Context, obj types.Object) (credentialRef, diag.Diagnostics) {
+	var ref credentialRef
+	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+	return ref, diags
+}
+
+// device returns the credential's device reference.
+func (c credentialRef) device(ctx context.Context) (deviceRef, diag.Diagnostics) {
+	return deviceRefFromObject(ctx, c.Device)
+}
+
+// authDatabase returns the credential's authentication database, "admin" when unset.
+func (c credentialRef) authDatabase() string {
+	if c.AuthDatabase.IsNull() || c.AuthDatabase.IsUnknown() || c.AuthDatabase.ValueString() == "" {
+		return mongodb.DefaultAuthSource
+	}
+	return c.AuthDatabase.ValueString()
+}
+
+// identity is the MongoDB identity of the credential with the given password
+// (resolved by the caller from Key Vault or a write-only input).
+func (c credentialRef) identity(password string) mongodb.Identity {
+	return mongodb.Identity{
+		Username:   c.Username.ValueString(),
+		Password:   password,
+		AuthSource: c.authDatabase(),
+		Mechanism:  c.Mechanism.ValueString(),
+	}
+}
+
+// ---------------------------------------------------------------------------
+// scopeRef: what a DSM application needs to know about its scope.
+
+var scopeRefFields = []refField{
+	{"id", types.StringType, true, "The scope's `id`."},
+	{"name", types.StringType, true, "The scope's `name`."},
+	{"system", types.StringType, false, "The scope's `system`."},
+	{"environment", types.StringType, false, "The scope's `environment`."},
+	{"tags", types.MapType{ElemType: types.StringType}, false, "The tags the scope stamps on every synced secret."},
+}
+
+// scopeRef is the model of a reference to a segura_dsm_scope.
+type scopeRef struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	System      types.String `tfsdk:"system"`
+	Environment types.String `tfsdk:"environment"`
+	Tags        types.Map    `tfsdk:"tags"`
+}
+
+func scopeRefAttrTypes() map[string]attr.Type { return refAttrTypes(scopeRefFields) }
+
+// scopeRefAttribute is the nested attribute a downstream resource declares to
+// receive a segura_dsm_scope as a whole object.
+func scopeRefAttribute(description string, required bool) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: description,
+		Required:            required,
+		Optional:            !required,
+		Attributes:          refNestedAttributes(scopeRefFields),
+	}
+}
+
+// scopeRefFromObject converts a scope object value into its model.
+func scopeRefFromObject(ctx context.Context, obj types.Object) (scopeRef, diag.Diagnostics) {
+	var ref scopeRef
+	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+	return ref, diags
+}
+
+// tagMap returns the scope's tags as a Go map (empty when null or unknown).
+func (s scopeRef) tagMap(ctx context.Context) (map[string]string, diag.Diagnostics) {
+	out := map[string]string{}
+	if s.Tags.IsNull() || s.Tags.IsUnknown() {
+		return out, nil
+	}
+	diags := s.Tags.ElementsAs(ctx, &out, false)
+	return out, diags
+}
+
+// attrPath is a small helper so validators can name nested fields.
+func attrPath(root string, steps ...string) path.Path {
+	p := path.Root(root)
+	for _, s := range steps {
+		p = p.AtName(s)
+	}
+	return p
+}
