@@ -122,3 +122,17 @@ func serial() *big.Int {
 	}
 	return n
 }
+
+// PoolFromFile reads a PEM bundle (such as a CA file this package wrote) into
+// a certificate pool.
+func PoolFromFile(path string) (*x509.CertPool, error) {
+	pemData, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
