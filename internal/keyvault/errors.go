@@ -1,0 +1,87 @@
+package keyvault
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// AccessError is a 401 or 403 from a vault: the identity authenticated (or
+// tried to) but may not perform the operation.
+type AccessError struct {
+	Vault      string
+	Identity   string
+	Permission string // the secret permission the operation needs: get, list, set, ...
+	Secret     string // empty for vault-wide operations
+	StatusCode int
+	Code       string // Key Vault's error code, e.g. Forbidden
+}
+
+func (e *AccessError) Error() string {
+	what := "secrets in Key Vault " + e.Vault
+	if e.Secret != "" {
+		what = fmt.Sprintf("secret %q in Key Vault %s", e.Secret, e.Vault)
+	}
+	if e.StatusCode == http.StatusUnauthorized {
+		return fmt.Sprintf("Key Vault %s did not accept the token of %s (HTTP 401 %s) for %s: check that the identity belongs to the vault's tenant",
+			e.Vault, e.Identity, e.Code, what)
+	}
+	return fmt.Sprintf("%s is missing the %q secret permission on %s (HTTP %d %s): grant it in the vault's access policy, or a role such as Key Vault Secrets Officer when the vault uses Azure RBAC",
+		e.Identity, e.Permission, what, e.StatusCode, e.Code)
+}
+
+// AuthenticationError means Microsoft Entra ID refused to issue a token: a
+// wrong client secret, an unknown client id or tenant, or no usable credential.
+type AuthenticationError struct {
+	Vault    string
+	Identity string
+	Err      error
+}
+
+func (e *AuthenticationError) Error() string {
+	return fmt.Sprintf("Microsoft Entra ID refused a token to %s for Key Vault %s: check the tenant id, client id and client secret (or the OIDC / managed identity settings): %s",
+		e.Identity, e.Vault, e.Err)
+}
+
+func (e *AuthenticationError) Unwrap() error { return e.Err }
+
+// RequestError is any other failure talking to a vault.
+type RequestError struct {
+	Vault     string
+	Operation string
+	Err       error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("Key Vault %s: %s failed: %s", e.Vault, e.Operation, e.Err)
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+func asResponseError(err error, target **azcore.ResponseError) bool { return errors.As(err, target) }
+
+func (v *Vault) classify(err error, permission, secret string) error {
+	var authErr *azidentity.AuthenticationFailedError
+	if errors.As(err, &authErr) {
+		return &AuthenticationError{Vault: v.URL, Identity: v.Identity, Err: authErr}
+	}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden) {
+		return &AccessError{
+			Vault:      v.URL,
+			Identity:   v.Identity,
+			Permission: permission,
+			Secret:     secret,
+			StatusCode: re.StatusCode,
+			Code:       re.ErrorCode,
+		}
+	}
+	op := permission + " secrets"
+	if secret != "" {
+		op = fmt.Sprintf("%s secret %q", permission, secret)
+	}
+	return &RequestError{Vault: v.URL, Operation: op, Err: err}
+}

@@ -1,0 +1,253 @@
+// Acceptance tests for the segura provider.
+//
+// They run only with TF_ACC=1 and need a terraform binary: TF_ACC_TERRAFORM_PATH,
+// or `terraform` on PATH (the Makefile sets both).
+//
+// By default TestMain starts the local stack once for the whole package
+// (FerretDB with SCRAM authentication and the Key Vault / Entra ID emulator,
+// see internal/localstack) and every test shares it. To run the same tests
+// against real infrastructure instead, set all of:
+//
+//	SEGURA_TEST_MONGODB_URI             mongodb://host:port/ (no credentials)
+//	SEGURA_TEST_MONGODB_ADMIN_USERNAME  a user that may createUser / updateUser
+//	SEGURA_TEST_MONGODB_ADMIN_PASSWORD
+//	SEGURA_TEST_VAULT_URL               https://<vault>.vault.azure.net/
+//	SEGURA_TEST_TENANT_ID               service principal with get, list, set,
+//	SEGURA_TEST_CLIENT_ID               delete, recover and purge on the vault(s)
+//	SEGURA_TEST_CLIENT_SECRET
+//
+// and optionally SEGURA_TEST_VAULT_URL_2 (a second vault), SEGURA_TEST_MONGODB_TLS_URI,
+// SEGURA_TEST_MONGODB_CA_CERT_FILE, SEGURA_TEST_AUTHORITY_HOST and SEGURA_TEST_CA_CERT_FILE
+// (private clouds). Tests that need fault injection skip themselves then.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// testAccProtoV6ProviderFactories serves the provider in-process to the
+// terraform binary the acceptance tests drive.
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"segura": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// testStackConfig is what the acceptance tests know about the MongoDB
+// deployment and the Key Vault(s) they run against. Its JSON form is the local
+// stack's Config.
+type testStackConfig struct {
+	MongoDBURI           string            `json:"mongodb_uri"`
+	MongoDBAdminUsername string            `json:"mongodb_admin_username"`
+	MongoDBAdminPassword string            `json:"mongodb_admin_password"`
+	MongoDBTLSURI        string            `json:"mongodb_tls_uri"`
+	MongoDBCACertFile    string            `json:"mongodb_ca_cert_file"`
+	VaultURL             string            `json:"vault_url"`
+	Vaults               map[string]string `json:"vaults"`
+	CACertFile           string            `json:"ca_cert_file"`
+	TenantID             string            `json:"tenant_id"`
+	ClientID             string            `json:"client_id"`
+	ClientSecret         string            `json:"client_secret"`
+	AuthorityHost        string            `json:"authority_host"`
+	AdminURL             string            `json:"admin_url"`
+}
+
+// MongoDBHostPort returns "host:port" of the plain (non-TLS) MongoDB URI.
+func (c testStackConfig) MongoDBHostPort() string {
+	return hostPortOf(c.MongoDBURI)
+}
+
+// SecondVaultURL returns the URL of a vault other than VaultURL, or "".
+func (c testStackConfig) SecondVaultURL() string {
+	names := make([]string, 0, len(c.Vaults))
+	for n := range c.Vaults {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if c.Vaults[n] != c.VaultURL {
+			return c.Vaults[n]
+		}
+	}
+	return ""
+}
+
+func hostPortOf(uri string) string {
+	s := strings.TrimPrefix(uri, "mongodb://")
+	s, _, _ = strings.Cut(s, "/")
+	s, _, _ = strings.Cut(s, "?")
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// testAccEnv is the stack the acceptance tests run against. Local is true
+// for the local stack (localstack_test.go then exposes it via testAccStack).
+var testAccEnv struct {
+	Config testStackConfig
+	Local  bool
+}
+
+// startLocalStack starts the local stack in dir, fills testAccEnv and returns
+// how to stop it. It is set by localstack_test.go.
+var startLocalStack func(ctx context.Context, dir string) (stop func(), err error)
+
+// testAccConfig returns the endpoints and credentials of the stack the
+// acceptance tests run against.
+func testAccConfig() testStackConfig { return testAccEnv.Config }
+
+// testAccProviderConfig returns the provider block for the stack.
+func testAccProviderConfig() string {
+	return testAccProviderConfigWith(testAccEnv.Config.ClientID, testAccEnv.Config.ClientSecret)
+}
+
+// testAccProviderConfigWith returns the provider block authenticating as
+// another client of the same tenant.
+func testAccProviderConfigWith(clientID, clientSecret string) string {
+	c := testAccEnv.Config
+	var b strings.Builder
+	b.WriteString("provider \"segura\" {\n")
+	fmt.Fprintf(&b, "  tenant_id     = %s\n", strconv.Quote(c.TenantID))
+	fmt.Fprintf(&b, "  client_id     = %s\n", strconv.Quote(clientID))
+	fmt.Fprintf(&b, "  client_secret = %s\n", strconv.Quote(clientSecret))
+	if c.AuthorityHost != "" {
+		fmt.Fprintf(&b, "  authority_host = %s\n", strconv.Quote(c.AuthorityHost))
+	}
+	// Fast failure on a dead deployment keeps the suite short.
+	b.WriteString("  mongodb = {\n    connect_timeout = \"5s\"\n    server_selection_timeout = \"5s\"\n")
+	if c.MongoDBCACertFile != "" {
+		fmt.Fprintf(&b, "    ca_cert_file = %s\n", strconv.Quote(c.MongoDBCACertFile))
+	}
+	b.WriteString("  }\n")
+	b.WriteString("  key_vault = {\n    max_retries = 2\n    retry_delay = \"200ms\"\n    max_retry_delay = \"2s\"\n")
+	if c.CACertFile != "" {
+		fmt.Fprintf(&b, "    ca_cert_file = %s\n", strconv.Quote(c.CACertFile))
+	}
+	if testAccEnv.Local {
+		// The emulator's vaults live on 127.0.0.1, not on a Key Vault domain.
+		b.WriteString("    disable_challenge_resource_verification = true\n")
+	}
+	b.WriteString("  }\n}\n")
+	return b.String()
+}
+
+// testAccName returns a unique, Key Vault- and MongoDB-safe name for a test object.
+func testAccName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000_000)
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	if os.Getenv("TF_ACC") == "" {
+		// Unit tests only; resource.Test skips acceptance tests by itself.
+		return m.Run()
+	}
+	if err := checkTerraformBinary(); err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
+	if cfg, ok := realInfrastructureFromEnv(); ok {
+		testAccEnv.Config = cfg
+		return m.Run()
+	}
+
+	if startLocalStack == nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests: this build has no local stack; set the SEGURA_TEST_* variables documented in provider_test.go")
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "segura-provider-acc-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	started := time.Now()
+	stop, err := startLocalStack(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests: starting the local stack:", err)
+		return 1
+	}
+	defer stop()
+	fmt.Fprintf(os.Stderr, "acceptance tests: local stack ready in %s\n", time.Since(started).Round(time.Millisecond))
+	return m.Run()
+}
+
+// checkTerraformBinary makes a missing terraform a clear failure instead of
+// terraform-plugin-testing trying (and failing) to download one.
+func checkTerraformBinary() error {
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("TF_ACC_TERRAFORM_PATH=%s: %w; point it at a terraform >= 1.11 binary", p, err)
+		}
+		return nil
+	}
+	p, err := exec.LookPath("terraform")
+	if err != nil {
+		return fmt.Errorf("TF_ACC is set but no terraform binary was found: set TF_ACC_TERRAFORM_PATH or put terraform >= 1.11 on PATH (nothing can be downloaded here)")
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	return os.Setenv("TF_ACC_TERRAFORM_PATH", abs)
+}
+
+// realInfrastructureFromEnv reads the SEGURA_TEST_* variables documented at
+// the top of this file; ok only when MongoDB and Key Vault are both named.
+func realInfrastructureFromEnv() (testStackConfig, bool) {
+	c := testStackConfig{
+		MongoDBURI:           os.Getenv("SEGURA_TEST_MONGODB_URI"),
+		MongoDBAdminUsername: os.Getenv("SEGURA_TEST_MONGODB_ADMIN_USERNAME"),
+		MongoDBAdminPassword: os.Getenv("SEGURA_TEST_MONGODB_ADMIN_PASSWORD"),
+		MongoDBTLSURI:        os.Getenv("SEGURA_TEST_MONGODB_TLS_URI"),
+		MongoDBCACertFile:    os.Getenv("SEGURA_TEST_MONGODB_CA_CERT_FILE"),
+		VaultURL:             os.Getenv("SEGURA_TEST_VAULT_URL"),
+		CACertFile:           os.Getenv("SEGURA_TEST_CA_CERT_FILE"),
+		TenantID:             os.Getenv("SEGURA_TEST_TENANT_ID"),
+		ClientID:             os.Getenv("SEGURA_TEST_CLIENT_ID"),
+		ClientSecret:         os.Getenv("SEGURA_TEST_CLIENT_SECRET"),
+		AuthorityHost:        os.Getenv("SEGURA_TEST_AUTHORITY_HOST"),
+	}
+	if c.MongoDBURI == "" || c.VaultURL == "" {
+		return c, false
+	}
+	c.Vaults = map[string]string{"primary": c.VaultURL}
+	if v := os.Getenv("SEGURA_TEST_VAULT_URL_2"); v != "" {
+		c.Vaults["secondary"] = v
+	}
+	return c, true
+}
+
+func TestProviderSchemaIsValid(t *testing.T) {
+	t.Parallel()
+	server, err := testAccProtoV6ProviderFactories["segura"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		t.Errorf("%s: %s: %s", d.Severity, d.Summary, d.Detail)
+	}
+	if resp.Provider == nil || len(resp.Provider.Block.Attributes) == 0 {
+		t.Fatal("provider schema has no attributes")
+	}
+}
