@@ -1,0 +1,138 @@
+package kvemulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// throttleJSON is the admin API's view of the throttling settings.
+type throttleJSON struct {
+	Enabled *bool  `json:"enabled,omitempty"`
+	Writes  int    `json:"writes,omitempty"`
+	Others  int    `json:"others,omitempty"`
+	Window  string `json:"window,omitempty"`
+}
+
+func (e *Emulator) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		var fj faultJSON
+		if !decodeAdmin(w, r, &fj) {
+			return
+		}
+		f := fj.Fault
+		if fj.Delay != "" {
+			d, err := time.ParseDuration(fj.Delay)
+			if err != nil {
+				adminError(w, http.StatusBadRequest, "delay: %v", err)
+				return
+			}
+			f.Delay = d
+		}
+		if err := f.validate(); err != nil {
+			adminError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": e.InjectFault(f)})
+	})
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.faults.list())
+	})
+	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, r *http.Request) {
+		e.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /throttle", func(w http.ResponseWriter, r *http.Request) {
+		writeThrottle(w, e)
+	})
+	mux.HandleFunc("PUT /throttle", func(w http.ResponseWriter, r *http.Request) {
+		var tj throttleJSON
+		if !decodeAdmin(w, r, &tj) {
+			return
+		}
+		limits := Limits{Writes: tj.Writes, Others: tj.Others}
+		if tj.Window != "" {
+			d, err := time.ParseDuration(tj.Window)
+			if err != nil || d <= 0 {
+				adminError(w, http.StatusBadRequest, "window must be a positive Go duration such as \"10s\"")
+				return
+			}
+			limits.Window = d
+		}
+		if tj.Writes < 0 || tj.Others < 0 {
+			adminError(w, http.StatusBadRequest, "writes and others must not be negative")
+			return
+		}
+		e.throttle.set(tj.Enabled, &limits)
+		writeThrottle(w, e)
+	})
+	mux.HandleFunc("GET /vaults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.Vaults())
+	})
+	mux.HandleFunc("PUT /vaults/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		vaultURL, err := e.AddVault(name)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, VaultInfo{Name: name, URL: vaultURL})
+	})
+	mux.HandleFunc("PUT /clients/{clientId}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Secret string `json:"secret"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if body.Secret == "" {
+			adminError(w, http.StatusBadRequest, "secret is required")
+			return
+		}
+		e.AddClient(r.PathValue("clientId"), body.Secret)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("PUT /vaults/{name}/access-policies/{clientId}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Permissions []Permission `json:"permissions"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		for _, p := range body.Permissions {
+			if !slices.Contains(AllPermissions, Permission(lower(string(p)))) {
+				adminError(w, http.StatusBadRequest, "unknown permission %q; known: get, list, set, delete, recover, backup, restore, purge", p)
+				return
+			}
+		}
+		e.SetAccessPolicy(r.PathValue("name"), r.PathValue("clientId"), body.Permissions...)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+func writeThrottle(w http.ResponseWriter, e *Emulator) {
+	enabled, limits := e.throttle.get()
+	writeJSON(w, http.StatusOK, throttleJSON{Enabled: &enabled, Writes: limits.Writes, Others: limits.Others, Window: limits.Window.String()})
+}
+
+func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		adminError(w, http.StatusBadRequest, "reading body: %v", err)
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		adminError(w, http.StatusBadRequest, "invalid JSON: %v", err)
+		return false
+	}
+	return true
+}
+
+func adminError(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+}

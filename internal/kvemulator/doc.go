@@ -1,0 +1,94 @@
+// Package kvemulator emulates the Azure Key Vault secrets data plane and the
+// part of Entra ID (Azure AD) that a client-secret credential uses, so that
+// the real azsecrets client with a real azidentity.ClientSecretCredential can
+// be tested without an Azure account. It is for tests and local stacks only.
+//
+// # Listeners
+//
+// Everything is HTTPS on 127.0.0.1 with a certificate issued by a CA that
+// Start generates (ECDSA P-256; SANs 127.0.0.1, ::1, localhost) and writes to
+// Options.Dir/kv-ca.pem. HTTP/2 is off so that faults can drop connections.
+//
+//   - The identity listener (AuthorityHost) serves Entra ID:
+//     GET /{tenant}/v2.0/.well-known/openid-configuration,
+//     GET /common/discovery/instance, GET /{tenant}/discovery/v2.0/keys and
+//     POST /{tenant}/oauth2/v2.0/token (grant_type=client_credentials,
+//     client_id, client_secret, scope=https://vault.azure.net/.default).
+//     Tokens are ES256 JWTs (aud https://vault.azure.net, iss
+//     https://sts.windows.net/{tenant}/, tid, appid, azp, oid, iat, nbf, exp).
+//     A wrong secret answers 401 invalid_client (AADSTS7000215), an unknown
+//     client 400 unauthorized_client (AADSTS700016); azidentity reports both
+//     as *azidentity.AuthenticationFailedError.
+//   - Every vault has its own listener, "https://127.0.0.1:PORT/", serving the
+//     secrets API exactly as azsecrets v1.5.1 calls it (api-version
+//     2026-04-01; 2025-07-01 and 7.0-7.6 are accepted too).
+//   - The admin API is on the identity listener under AdminURL.
+//
+// # Client configuration
+//
+// MSAL sends instance discovery for an unknown authority host to
+// login.microsoftonline.com, so credentials must set DisableInstanceDiscovery.
+// A working setup:
+//
+//	transport := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.CACertPool()}}}
+//	cred, _ := azidentity.NewClientSecretCredential(e.TenantID(), clientID, clientSecret,
+//		&azidentity.ClientSecretCredentialOptions{
+//			ClientOptions: azcore.ClientOptions{
+//				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: e.AuthorityHost()},
+//				Transport: transport,
+//			},
+//			DisableInstanceDiscovery: true,
+//		})
+//	client, _ := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{
+//		ClientOptions:                        azcore.ClientOptions{Transport: transport},
+//		DisableChallengeResourceVerification: true,
+//	})
+//
+// # Behaviour
+//
+// Requests without a valid token (missing, bad signature, wrong audience or
+// tenant, expired) get 401 with
+// WWW-Authenticate: Bearer authorization="{AuthorityHost}{tenant}", resource="https://vault.azure.net".
+// Authorization then follows the vault access policies set with
+// SetAccessPolicy (403 Forbidden, innererror AccessDenied). Errors use the
+// service's body {"error":{"code":...,"message":...}}: 404 SecretNotFound,
+// 409 Conflict (name soft-deleted, or restore of an existing name), 403
+// Forbidden/SecretDisabled when reading a disabled version, 400 BadParameter
+// for invalid names (^[0-9a-zA-Z-]{1,127}$), values over 25,600 bytes, more
+// than 15 tags, tag names over 512 or values over 256 characters, content
+// types over 255 characters, bad maxresults (1-25) and unknown api-versions.
+// Lists page with maxresults (default 25) and an absolute nextLink carrying
+// $skiptoken. Delete is a soft delete (recoverable for 90 days: recover or
+// purge); the deleted state is visible immediately, unlike the service where
+// it can take a few seconds. Backups are opaque blobs (AES-GCM with a
+// per-emulator key) restorable into any vault of the same emulator.
+//
+// Throttling, when on (Options.Throttle, SetThrottle), allows per vault and
+// sliding window Limits.Writes secret writes (PUT, PATCH, DELETE, recover,
+// restore, purge) and Limits.Others other operations; beyond that the answer
+// is 429 code Throttled with Retry-After in whole seconds until a slot frees.
+//
+// # Faults
+//
+// InjectFault makes the next Count matching requests (or all, with Count 0,
+// until ClearFaults) misbehave; see Fault for the actions. Vault faults only
+// count requests that carry an Authorization header, so azsecrets' challenge
+// probe never consumes one. Identity endpoints are affected only by faults
+// with an empty Vault and a Path matching them (for example "/oauth2/").
+//
+// # Admin API
+//
+// JSON over HTTPS at AdminURL (same CA), for tooling that is not Go:
+//
+//	POST   {admin}/faults                 body: Fault as JSON ({"vault","method","path","count","action","status","code","message","retryAfter","body","contentType","delay":"30s"}) -> 201 {"id":"fault-1"}
+//	GET    {admin}/faults                 -> active faults
+//	DELETE {admin}/faults                 -> 204; also releases held requests
+//	GET    {admin}/throttle               -> {"enabled":false,"writes":300,"others":4000,"window":"10s"}
+//	PUT    {admin}/throttle               body: {"enabled":true,"writes":300,"others":4000,"window":"10s"} (omitted fields unchanged) -> current settings
+//	GET    {admin}/vaults                 -> [{"name":"orders","url":"https://127.0.0.1:PORT/"}]
+//	PUT    {admin}/vaults/{name}          -> {"name":...,"url":...} (idempotent)
+//	PUT    {admin}/clients/{clientId}     body: {"secret":"..."} -> 204
+//	PUT    {admin}/vaults/{name}/access-policies/{clientId}  body: {"permissions":["get","list",...]} -> 204
+//
+// Errors are {"error":"..."} with status 400.
+package kvemulator
