@@ -1,0 +1,242 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
+)
+
+var (
+	_ resource.Resource                   = (*credentialResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*credentialResource)(nil)
+)
+
+// NewCredentialResource returns the segura_credential resource.
+func NewCredentialResource() resource.Resource {
+	return &credentialResource{}
+}
+
+// credentialResource registers a managed account on a device. It touches
+// nothing remote by itself; segura_credential_rotation changes its password.
+type credentialResource struct{}
+
+// credentialResourceModel holds the credentialRef fields (embedded, so the
+// reference shape and the resource cannot drift) plus the fields no
+// downstream resource needs.
+type credentialResourceModel struct {
+	credentialRef
+	Parent      types.Object `tfsdk:"parent"`
+	Description types.String `tfsdk:"description"`
+	Tags        types.Map    `tfsdk:"tags"`
+}
+
+func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_credential"
+}
+
+// databaseNamePattern follows MongoDB's naming restrictions for databases on
+// Linux and Windows deployments: 1-63 bytes, none of /\. "$*<>:|? .
+var databaseNamePattern = regexp.MustCompile(`^[^/\\. "$*<>:|?\x00]{1,63}$`)
+
+// usernamePattern: MongoDB accepts almost any string; control characters and
+// surrounding whitespace are always mistakes.
+var usernamePattern = regexp.MustCompile(`^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,254}[^\s\x00-\x1f])?$`)
+
+func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	device := deviceRefAttribute("The device the account lives on, passed as the whole resource: `device = segura_device.example`. "+
+		"Pointing the credential at a different device replaces it.", true)
+	device.PlanModifiers = []planmodifier.Object{
+		objectplanmodifier.RequiresReplaceIf(deviceChanged,
+			"A different device means a different account.",
+			"A different device means a different account."),
+	}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A managed account on a device: a MongoDB user whose password the provider rotates. " +
+			"It touches nothing remote by itself; `segura_credential_rotation` changes the password and " +
+			"`segura_keyvault_sync` binds it to Key Vault secrets. The password is never stored in Terraform state.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Random identifier of the credential, assigned on create.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"device": device,
+			"username": schema.StringAttribute{
+				MarkdownDescription: "MongoDB user name. Changing it replaces the credential.",
+				Required:            true,
+				Validators: []validator.String{stringvalidator.RegexMatches(usernamePattern,
+					"must be 1-256 characters without control characters or leading/trailing whitespace")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"auth_database": schema.StringAttribute{
+				MarkdownDescription: "Database the user is defined in (`authSource`). Defaults to `admin`. Changing it replaces the credential.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(mongodb.DefaultAuthSource),
+				Validators: []validator.String{stringvalidator.RegexMatches(databaseNamePattern,
+					`must be a MongoDB database name: 1-63 characters, none of / \ . " $ * < > : | ? or space`)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"mechanism": schema.StringAttribute{
+				MarkdownDescription: "SCRAM mechanism used to log in and to store the rotated password: `SCRAM-SHA-256` (default) or `SCRAM-SHA-1`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(mongodb.MechanismSCRAMSHA256),
+				Validators:          []validator.String{stringvalidator.OneOf(mongodb.Mechanisms...)},
+			},
+			"parent": credentialRefAttribute("Optional credential, on the same device, that changes this one's password "+
+				"(an administrator with `changePassword` on the user's database), passed as the whole resource: "+
+				"`parent = segura_credential.admin`. Without it the credential changes its own password.", false),
+			"description": schema.StringAttribute{
+				MarkdownDescription: "What the account is for.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
+			},
+			"tags": schema.MapAttribute{
+				MarkdownDescription: "Free-form inventory tags.",
+				ElementType:         types.StringType,
+				Optional:            true,
+				Validators: []validator.Map{
+					mapvalidator.KeysAre(stringvalidator.RegexMatches(tagKeyPattern, "must be 1-512 characters without control characters")),
+				},
+			},
+		},
+	}
+}
+
+// deviceChanged requires replacement when the credential moves to another
+// device: a planned device id that differs from the state's, or is not known
+// yet because the device itself is being replaced.
+func deviceChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	if req.StateValue.IsNull() || req.PlanValue.IsNull() {
+		return
+	}
+	planned, d1 := deviceRefFromObject(ctx, req.PlanValue)
+	current, d2 := deviceRefFromObject(ctx, req.StateValue)
+	resp.Diagnostics.Append(d1...)
+	resp.Diagnostics.Append(d2...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.RequiresReplace = planned.ID.IsUnknown() || !planned.ID.Equal(current.ID)
+}
+
+// ValidateConfig checks the parent: on the same device, and not the
+// credential itself.
+func (r *credentialResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg credentialResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.Parent.IsNull() || cfg.Parent.IsUnknown() || cfg.Device.IsNull() || cfg.Device.IsUnknown() {
+		return
+	}
+	parent, diags := credentialRefFromObject(ctx, cfg.Parent)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() || parent.Device.IsNull() || parent.Device.IsUnknown() {
+		return
+	}
+	dev, d1 := cfg.device(ctx)
+	parentDev, d2 := parent.device(ctx)
+	resp.Diagnostics.Append(d1...)
+	resp.Diagnostics.Append(d2...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if differ, why := differentDevices(ctx, dev, parentDev); differ {
+		resp.Diagnostics.AddAttributeError(path.Root("parent").AtName("device"), "Parent credential on another device",
+			fmt.Sprintf("segura_credential %q: parent must be a credential on the same device, because it logs in to this device to change the password; %s. "+
+				"Use an administrator credential registered on device %q.", cfg.Username.ValueString(), why, dev.Name.ValueString()))
+		return
+	}
+	sameAccount := !cfg.Username.IsUnknown() && !parent.Username.IsUnknown() && !cfg.AuthDatabase.IsUnknown() && !parent.AuthDatabase.IsUnknown() &&
+		cfg.Username.ValueString() == parent.Username.ValueString() && cfg.authDatabase() == parent.authDatabase()
+	if sameAccount {
+		resp.Diagnostics.AddAttributeError(path.Root("parent"), "Credential is its own parent",
+			fmt.Sprintf("segura_credential %q: parent is the same account (%s@%s); remove parent to let the credential change its own password.",
+				cfg.Username.ValueString(), cfg.Username.ValueString(), cfg.authDatabase()))
+	}
+}
+
+// differentDevices decides, from what is known at plan time, whether two
+// device references name different devices: by id when both are known, else
+// by where they connect.
+func differentDevices(ctx context.Context, a, b deviceRef) (bool, string) {
+	if !a.ID.IsUnknown() && !b.ID.IsUnknown() {
+		if a.ID.ValueString() != b.ID.ValueString() {
+			return true, fmt.Sprintf("the credential is on device %q (id %s) and the parent on device %q (id %s)",
+				a.Name.ValueString(), a.ID.ValueString(), b.Name.ValueString(), b.ID.ValueString())
+		}
+		return false, ""
+	}
+	if !a.connectionKnown() || !b.connectionKnown() {
+		return false, ""
+	}
+	ah, d1 := a.seedList(ctx)
+	bh, d2 := b.seedList(ctx)
+	if d1.HasError() || d2.HasError() {
+		return false, ""
+	}
+	slices.Sort(ah)
+	slices.Sort(bh)
+	if !slices.Equal(ah, bh) || a.ReplicaSet.ValueString() != b.ReplicaSet.ValueString() {
+		return true, fmt.Sprintf("the credential's device %q connects to %v and the parent's device %q to %v",
+			a.Name.ValueString(), ah, b.Name.ValueString(), bh)
+	}
+	return false, ""
+}
+
+func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan credentialResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create segura_credential", "Generating a random id failed: "+err.Error())
+		return
+	}
+	plan.ID = types.StringValue(id)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Read keeps the state as it is: the credential lives only in Terraform state.
+func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state credentialResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state credentialResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets the credential; the MongoDB user is left as it is.
+func (r *credentialResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}

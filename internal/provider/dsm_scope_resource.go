@@ -1,0 +1,199 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// Key Vault secret tag limits (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#secret-tags).
+const (
+	keyVaultMaxTags           = 15
+	keyVaultMaxTagNameLength  = 512
+	keyVaultMaxTagValueLength = 256
+)
+
+// providerSecretTags are the tags the provider stamps on every secret version
+// it writes (DESIGN.md §2: rotated-at, credential, rotation id, scope), so
+// that state can be rebuilt from Key Vault and an auditor can tell which
+// database a secret belongs to. User tags may not use these names, and count
+// against Key Vault's 15-tag limit together with them.
+var providerSecretTags = []string{
+	"segura-credential",
+	"segura-rotated-at",
+	"segura-rotation-id",
+	"segura-scope",
+}
+
+// maxUserSecretTags is how many tags users may add across a scope and a sync.
+var maxUserSecretTags = keyVaultMaxTags - len(providerSecretTags)
+
+// secretTagsValidator checks a map of tags that will be stamped on Key Vault
+// secrets: count, name and value lengths, and the provider's reserved names.
+type secretTagsValidator struct {
+	// max is the number of tags this map may hold on its own.
+	max int
+}
+
+func (v secretTagsValidator) Description(context.Context) string {
+	return fmt.Sprintf("at most %d tags (Key Vault allows %d per secret and the provider adds %d), names of 1-%d characters not starting with \"segura-\", values of at most %d characters",
+		v.max, keyVaultMaxTags, len(providerSecretTags), keyVaultMaxTagNameLength, keyVaultMaxTagValueLength)
+}
+
+func (v secretTagsValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v secretTagsValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	elems := req.ConfigValue.Elements()
+	if len(elems) > v.max {
+		resp.Diagnostics.AddAttributeError(req.Path, "Too many Key Vault tags",
+			fmt.Sprintf("Attribute %s has %d tags, but Key Vault allows %d tags per secret and the provider adds %d of its own (%s), which leaves %d; remove %d.",
+				req.Path, len(elems), keyVaultMaxTags, len(providerSecretTags), strings.Join(providerSecretTags, ", "), v.max, len(elems)-v.max))
+	}
+	names := make([]string, 0, len(elems))
+	for k := range elems {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		switch {
+		case k == "" || len(k) > keyVaultMaxTagNameLength:
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Invalid Key Vault tag name",
+				fmt.Sprintf("Attribute %s has a tag name of %d characters; Key Vault tag names are 1-%d characters.", req.Path, len(k), keyVaultMaxTagNameLength))
+		case strings.HasPrefix(strings.ToLower(k), "segura-"):
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Reserved Key Vault tag name",
+				fmt.Sprintf("Attribute %s uses the tag name %q; names starting with \"segura-\" are reserved for the tags the provider stamps on every version (%s).",
+					req.Path, k, strings.Join(providerSecretTags, ", ")))
+		}
+		val, ok := elems[k].(types.String)
+		if ok && !val.IsNull() && !val.IsUnknown() && len(val.ValueString()) > keyVaultMaxTagValueLength {
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Key Vault tag value too long",
+				fmt.Sprintf("Attribute %s tag %q has a value of %d characters; Key Vault tag values are at most %d characters.",
+					req.Path, k, len(val.ValueString()), keyVaultMaxTagValueLength))
+		}
+	}
+}
+
+var (
+	_ resource.Resource = (*dsmScopeResource)(nil)
+)
+
+// NewDSMScopeResource returns the segura_dsm_scope resource.
+func NewDSMScopeResource() resource.Resource {
+	return &dsmScopeResource{}
+}
+
+// dsmScopeResource groups Key Vault targets the way Segura's DevOps Secret
+// Manager does: one system in one environment. Its tags are stamped on every
+// secret synced through its applications. It touches nothing remote.
+type dsmScopeResource struct{}
+
+// dsmScopeResourceModel holds the scopeRef fields (embedded, so the reference
+// shape and the resource cannot drift) plus the fields no downstream needs.
+type dsmScopeResourceModel struct {
+	scopeRef
+	Description types.String `tfsdk:"description"`
+}
+
+func (r *dsmScopeResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_dsm_scope"
+}
+
+func (r *dsmScopeResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A DevOps Secret Manager scope: a system in an environment (e.g. `orders` in `production`) that groups " +
+			"Key Vault targets. Its `tags` are stamped on every secret version synced through its applications. " +
+			"The scope has no remote object; applications receive it as a whole object (`scope = segura_dsm_scope.example`).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Random identifier of the scope, assigned on create.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the scope, e.g. `orders-production`. It is the value of the `segura-scope` tag on synced secrets.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, keyVaultMaxTagValueLength)},
+			},
+			"system": schema.StringAttribute{
+				MarkdownDescription: "The system (application, product) whose secrets the scope groups, e.g. `orders`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"environment": schema.StringAttribute{
+				MarkdownDescription: "The environment, e.g. `production`, `staging`, `dev`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "What the scope is for.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
+			},
+			"tags": schema.MapAttribute{
+				MarkdownDescription: fmt.Sprintf("Tags stamped on every secret version synced through this scope. Key Vault allows %d tags per secret and the provider adds %d (`%s`), "+
+					"so a scope's tags and a sync's `tags` together may number at most %d; names starting with `segura-` are reserved. Values are at most %d characters.",
+					keyVaultMaxTags, len(providerSecretTags), strings.Join(providerSecretTags, "`, `"), maxUserSecretTags, keyVaultMaxTagValueLength),
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.Map{
+					secretTagsValidator{max: maxUserSecretTags},
+				},
+			},
+		},
+	}
+}
+
+func (r *dsmScopeResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan dsmScopeResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create segura_dsm_scope", "Generating a random id failed: "+err.Error())
+		return
+	}
+	plan.ID = types.StringValue(id)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Read keeps the state as it is: the scope lives only in Terraform state.
+func (r *dsmScopeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state dsmScopeResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *dsmScopeResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state dsmScopeResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets the scope; secrets already tagged keep their tags.
+func (r *dsmScopeResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
