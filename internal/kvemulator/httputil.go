@@ -24,8 +24,8 @@ type keyVaultError struct {
 }
 
 type keyVaultErrorDetail struct {
-	Code       string               `json:"code"`
-	Message    string               `json:"message"`
+	Code       string              `json:"code"`
+	Message    string              `json:"message"`
 	InnerError *keyVaultInnerError `json:"innererror,omitempty"`
 }
 
