@@ -414,7 +414,13 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 }
 
 func (p *seguraProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{}
+	return []func() resource.Resource{
+		NewDeviceResource,
+		NewCredentialResource,
+		NewDSMScopeResource,
+		NewDSMApplicationResource,
+		NewKeyVaultSyncResource,
+	}
 }
 
 func (p *seguraProvider) DataSources(context.Context) []func() datasource.DataSource {

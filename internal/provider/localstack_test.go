@@ -1,0 +1,52 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
+	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
+	"github.com/segura-community/terraform-provider-segura/internal/localstack"
+)
+
+// testAccLocalStack gives tests that inject faults or add identities access
+// to the local stack's servers.
+type testAccLocalStack struct {
+	Config   testStackConfig
+	KeyVault *kvemulator.Emulator
+	MongoDB  *ferretdb.Server
+}
+
+var testAccLocal testAccLocalStack
+
+// testAccStack returns the local stack; it skips the test when the suite runs
+// against real infrastructure.
+func testAccStack(t *testing.T) *testAccLocalStack {
+	t.Helper()
+	if !testAccEnv.Local {
+		t.Skip("needs the local stack (fault injection / extra identities); running against real infrastructure")
+	}
+	return &testAccLocal
+}
+
+func init() {
+	startLocalStack = func(ctx context.Context, dir string) (func(), error) {
+		st, err := localstack.Start(ctx, localstack.Options{Dir: dir, Vaults: []string{"segura-dev", "segura-dev-2"}})
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(st.Config)
+		if err == nil {
+			err = json.Unmarshal(raw, &testAccEnv.Config)
+		}
+		if err != nil {
+			st.Stop()
+			return nil, fmt.Errorf("reading the local stack's config: %w", err)
+		}
+		testAccEnv.Local = true
+		testAccLocal = testAccLocalStack{Config: testAccEnv.Config, KeyVault: st.KeyVault, MongoDB: st.MongoDB}
+		return func() { st.Stop() }, nil
+	}
+}
