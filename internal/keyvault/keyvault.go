@@ -263,6 +263,8 @@ type Secret struct {
 	ContentType string
 	Tags        map[string]string
 	Updated     time.Time
+	Created     time.Time
+	Expires     time.Time // zero when the version has no "exp"
 }
 
 // SecretID returns the versionless id of secret name in the vault.
