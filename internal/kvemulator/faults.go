@@ -219,7 +219,8 @@ func (e *Emulator) faultHandler(vaultName string, next http.Handler) http.Handle
 			case <-r.Context().Done():
 				return
 			case <-e.done:
-				return
+				// Shutting down: abort the connection rather than answer.
+				panic(http.ErrAbortHandler)
 			}
 			next.ServeHTTP(w, r)
 		case FaultDrop:
