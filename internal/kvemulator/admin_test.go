@@ -94,9 +94,9 @@ func TestAdminAPI(t *testing.T) {
 	}
 
 	var throttle struct {
-		Enabled       bool
+		Enabled        bool
 		Writes, Others int
-		Window        string
+		Window         string
 	}
 	if err := json.Unmarshal(do(http.MethodPut, "/throttle", `{"enabled":true,"writes":1,"others":4000,"window":"30s"}`, 200), &throttle); err != nil || !throttle.Enabled || throttle.Writes != 1 || throttle.Window != "30s" {
 		t.Fatalf("PUT /throttle = %+v (%v)", throttle, err)
