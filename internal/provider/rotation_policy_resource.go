@@ -1,0 +1,460 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // embed the IANA database so time_zone validates the same on every machine
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/segura-community/terraform-provider-segura/internal/password"
+	"github.com/segura-community/terraform-provider-segura/internal/schedule"
+)
+
+var (
+	_ resource.Resource                     = (*rotationPolicyResource)(nil)
+	_ resource.ResourceWithValidateConfig   = (*rotationPolicyResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*rotationPolicyResource)(nil)
+)
+
+// Defaults of the password strength attributes.
+const (
+	defaultPasswordLength    = 32
+	defaultPasswordMinLower  = 1
+	defaultPasswordMinUpper  = 1
+	defaultPasswordMinDigits = 1
+	defaultTimeZone          = "UTC"
+)
+
+// NewRotationPolicyResource returns the segura_rotation_policy resource.
+func NewRotationPolicyResource() resource.Resource {
+	return &rotationPolicyResource{}
+}
+
+// rotationPolicyResource says when and how a credential is rotated. It is
+// pure configuration: every rule is checked at plan time by the same
+// password and schedule engines that the rotation uses, and nothing remote
+// is touched.
+type rotationPolicyResource struct{}
+
+type rotationPolicyResourceModel struct {
+	ID                        types.String `tfsdk:"id"`
+	Name                      types.String `tfsdk:"name"`
+	Description               types.String `tfsdk:"description"`
+	FrequencyDays             types.Int64  `tfsdk:"frequency_days"`
+	AllowedTimes              types.List   `tfsdk:"allowed_times"`
+	AllowedWeekdays           types.Set    `tfsdk:"allowed_weekdays"`
+	TimeZone                  types.String `tfsdk:"time_zone"`
+	MaxAgeDays                types.Int64  `tfsdk:"max_age_days"`
+	RotateAfterExposureHours  types.Int64  `tfsdk:"rotate_after_exposure_hours"`
+	PasswordLength            types.Int64  `tfsdk:"password_length"`
+	PasswordMinLower          types.Int64  `tfsdk:"password_min_lower"`
+	PasswordMinUpper          types.Int64  `tfsdk:"password_min_upper"`
+	PasswordMinDigits         types.Int64  `tfsdk:"password_min_digits"`
+	PasswordMinSymbols        types.Int64  `tfsdk:"password_min_symbols"`
+	PasswordSymbols           types.String `tfsdk:"password_symbols"`
+	PasswordExcludeLookalikes types.Bool   `tfsdk:"password_exclude_lookalikes"`
+	PasswordNoRepeats         types.Bool   `tfsdk:"password_no_repeats"`
+}
+
+func (r *rotationPolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_rotation_policy"
+}
+
+// weekdayNames are the accepted allowed_weekdays values.
+var weekdayNames = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "When and how a credential is rotated: frequency, allowed times of day and weekdays in an IANA time zone, " +
+			"expiry by age or after exposure, and password strength. The policy is pure configuration: every rule is validated at " +
+			"plan time and nothing remote is touched. `segura_credential_rotation` receives it as a whole object.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Random identifier of the policy, assigned on create.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the policy, e.g. `database-30-days`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "What the policy is for.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
+			},
+			"frequency_days": schema.Int64Attribute{
+				MarkdownDescription: "Rotate every this many days (counted from the last rotation), at the next allowed time and weekday. " +
+					"At least one of `frequency_days`, `max_age_days` and `rotate_after_exposure_hours` must be set.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 3650)},
+			},
+			"allowed_times": schema.ListAttribute{
+				MarkdownDescription: "Times of day (`HH:MM`, 24-hour, in `time_zone`) at which a due rotation may happen, e.g. `[\"02:00\", \"14:30\"]`. " +
+					"Unset means any time.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.List{
+					listvalidator.SizeAtLeast(1),
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(timeOfDayValidator{}),
+				},
+			},
+			"allowed_weekdays": schema.SetAttribute{
+				MarkdownDescription: "Days of the week (in `time_zone`) on which a due rotation may happen: any of `" + strings.Join(weekdayNames, "`, `") + "` (or their first three letters). " +
+					"Unset means every day.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(weekdayValidator{}),
+				},
+			},
+			"time_zone": schema.StringAttribute{
+				MarkdownDescription: "IANA time zone of `allowed_times` and `allowed_weekdays`, e.g. `Europe/Berlin`. Defaults to `UTC`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultTimeZone),
+				Validators:          []validator.String{timeZoneValidator{}},
+			},
+			"max_age_days": schema.Int64Attribute{
+				MarkdownDescription: "Rotate as soon as the password is this many days old, regardless of `allowed_times` and `allowed_weekdays`. Unset means no hard limit.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 3650)},
+			},
+			"rotate_after_exposure_hours": schema.Int64Attribute{
+				MarkdownDescription: "Rotate this many hours after the password was checked out (exposed), e.g. by the ephemeral resource. Unset means exposure does not trigger a rotation.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 8760)},
+			},
+			"password_length": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Length of generated passwords, %d-%d, at least the sum of the class minimums. Defaults to `%d`.", password.MinLength, password.MaxLength, defaultPasswordLength),
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultPasswordLength),
+			},
+			"password_min_lower": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Minimum number of lower-case letters. Defaults to `%d`.", defaultPasswordMinLower),
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultPasswordMinLower),
+			},
+			"password_min_upper": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Minimum number of upper-case letters. Defaults to `%d`.", defaultPasswordMinUpper),
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultPasswordMinUpper),
+			},
+			"password_min_digits": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Minimum number of digits. Defaults to `%d`.", defaultPasswordMinDigits),
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultPasswordMinDigits),
+			},
+			"password_min_symbols": schema.Int64Attribute{
+				MarkdownDescription: "Minimum number of symbols from `password_symbols`. Defaults to `0` (symbols may still appear).",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(0),
+			},
+			"password_symbols": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Symbols generated passwords may contain: printable ASCII, no letters, digits or spaces, each once. "+
+					"Defaults to `%s`, which is safe unescaped in connection strings and shells. Set to `\"\"` for no symbols; "+
+					"it must not be empty when `password_min_symbols` is above 0.", password.DefaultSymbols),
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(password.DefaultSymbols),
+			},
+			"password_exclude_lookalikes": schema.BoolAttribute{
+				MarkdownDescription: fmt.Sprintf("Leave out characters that are easy to confuse (`%s`). Defaults to `false`.", password.Lookalikes),
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+			"password_no_repeats": schema.BoolAttribute{
+				MarkdownDescription: "Never put the same character twice in a row. Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+		},
+	}
+}
+
+func (r *rotationPolicyResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.AtLeastOneOf(path.MatchRoot("frequency_days"), path.MatchRoot("max_age_days"), path.MatchRoot("rotate_after_exposure_hours")),
+	}
+}
+
+// passwordFieldAttribute maps password.Problem.Field to the attribute.
+var passwordFieldAttribute = map[string]string{
+	"Length":            "password_length",
+	"MinLower":          "password_min_lower",
+	"MinUpper":          "password_min_upper",
+	"MinDigits":         "password_min_digits",
+	"MinSymbols":        "password_min_symbols",
+	"Symbols":           "password_symbols",
+	"ExcludeLookalikes": "password_exclude_lookalikes",
+	"NoRepeats":         "password_no_repeats",
+}
+
+// scheduleFieldAttribute maps schedule.Problem.Field to the attribute.
+var scheduleFieldAttribute = map[string]string{
+	"Frequency":     "frequency_days",
+	"Times":         "allowed_times",
+	"Weekdays":      "allowed_weekdays",
+	"Location":      "time_zone",
+	"MaxAge":        "max_age_days",
+	"AfterExposure": "rotate_after_exposure_hours",
+}
+
+// ValidateConfig runs the password and schedule engines' own rule checks on
+// the configuration, so plan-time validation and rotation-time behaviour
+// cannot disagree. Attribute-level validators have already checked formats.
+func (r *rotationPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg rotationPolicyResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if pw, ok := cfg.passwordPolicy(); ok {
+		for _, p := range pw.Validate() {
+			attr, known := passwordFieldAttribute[p.Field]
+			if !known {
+				attr = "password_length"
+			}
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid password strength",
+				fmt.Sprintf("segura_rotation_policy: %s: %s", attr, attrMessage(p.Message)))
+		}
+	}
+
+	if sp, ok := cfg.schedulePolicy(ctx); ok {
+		for _, p := range sp.Validate() {
+			attr, known := scheduleFieldAttribute[p.Field]
+			if !known {
+				attr = "frequency_days"
+			}
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid rotation schedule",
+				fmt.Sprintf("segura_rotation_policy: %s: %s", attr, attrMessage(p.Message)))
+		}
+	}
+}
+
+// attrMessage rewrites the engines' Go field names into attribute names so
+// messages name what the user wrote.
+func attrMessage(msg string) string {
+	replacer := strings.NewReplacer(
+		"MinLower", "password_min_lower", "MinUpper", "password_min_upper",
+		"MinDigits", "password_min_digits", "MinSymbols", "password_min_symbols",
+		"ExcludeLookalikes", "password_exclude_lookalikes", "NoRepeats", "password_no_repeats",
+		"MaxAge", "max_age_days", "AfterExposure", "rotate_after_exposure_hours",
+	)
+	return replacer.Replace(msg)
+}
+
+func known(vs ...interface{ IsUnknown() bool }) bool {
+	for _, v := range vs {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// passwordPolicy converts the configuration; ok is false while a value is
+// unknown (it is checked again at apply when it is known). Null values take
+// the schema defaults, since ValidateConfig sees the configuration before
+// defaults are applied.
+func (m rotationPolicyResourceModel) passwordPolicy() (password.Policy, bool) {
+	if !known(m.PasswordLength, m.PasswordMinLower, m.PasswordMinUpper, m.PasswordMinDigits, m.PasswordMinSymbols,
+		m.PasswordSymbols, m.PasswordExcludeLookalikes, m.PasswordNoRepeats) {
+		return password.Policy{}, false
+	}
+	intOr := func(v types.Int64, def int) int {
+		if v.IsNull() {
+			return def
+		}
+		return int(v.ValueInt64())
+	}
+	symbols := password.DefaultSymbols
+	if !m.PasswordSymbols.IsNull() {
+		symbols = m.PasswordSymbols.ValueString()
+	}
+	return password.Policy{
+		Length:            intOr(m.PasswordLength, defaultPasswordLength),
+		MinLower:          intOr(m.PasswordMinLower, defaultPasswordMinLower),
+		MinUpper:          intOr(m.PasswordMinUpper, defaultPasswordMinUpper),
+		MinDigits:         intOr(m.PasswordMinDigits, defaultPasswordMinDigits),
+		MinSymbols:        intOr(m.PasswordMinSymbols, 0),
+		Symbols:           symbols,
+		ExcludeLookalikes: m.PasswordExcludeLookalikes.ValueBool(),
+		NoRepeats:         m.PasswordNoRepeats.ValueBool(),
+	}, true
+}
+
+// schedulePolicy converts the configuration; ok is false while a value is
+// unknown or malformed (attribute validators report malformed values).
+func (m rotationPolicyResourceModel) schedulePolicy(ctx context.Context) (schedule.Policy, bool) {
+	if !known(m.FrequencyDays, m.AllowedTimes, m.AllowedWeekdays, m.TimeZone, m.MaxAgeDays, m.RotateAfterExposureHours) {
+		return schedule.Policy{}, false
+	}
+	const day = 24 * time.Hour
+	var p schedule.Policy
+	if !m.FrequencyDays.IsNull() {
+		p.Frequency = time.Duration(m.FrequencyDays.ValueInt64()) * day
+	}
+	if !m.MaxAgeDays.IsNull() {
+		p.MaxAge = time.Duration(m.MaxAgeDays.ValueInt64()) * day
+	}
+	if !m.RotateAfterExposureHours.IsNull() {
+		p.AfterExposure = time.Duration(m.RotateAfterExposureHours.ValueInt64()) * time.Hour
+	}
+	var times, weekdays []string
+	if m.AllowedTimes.ElementsAs(ctx, &times, false).HasError() || m.AllowedWeekdays.ElementsAs(ctx, &weekdays, false).HasError() {
+		return p, false
+	}
+	for _, s := range times {
+		t, err := schedule.ParseTimeOfDay(s)
+		if err != nil {
+			return p, false
+		}
+		p.Times = append(p.Times, t)
+	}
+	for _, s := range weekdays {
+		d, err := schedule.ParseWeekday(s)
+		if err != nil {
+			return p, false
+		}
+		p.Weekdays = append(p.Weekdays, d)
+	}
+	tz := defaultTimeZone
+	if !m.TimeZone.IsNull() {
+		tz = m.TimeZone.ValueString()
+	}
+	loc, err := schedule.LoadLocation(tz)
+	if err != nil {
+		return p, false
+	}
+	p.Location = loc
+	return p, true
+}
+
+func (r *rotationPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan rotationPolicyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create segura_rotation_policy", "Generating a random id failed: "+err.Error())
+		return
+	}
+	plan.ID = types.StringValue(id)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Read keeps the state as it is: the policy lives only in Terraform state.
+func (r *rotationPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state rotationPolicyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *rotationPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state rotationPolicyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets the policy.
+func (r *rotationPolicyResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
+
+// timeOfDayValidator accepts HH:MM (24-hour), parsed by the schedule engine.
+type timeOfDayValidator struct{}
+
+func (timeOfDayValidator) Description(context.Context) string {
+	return "must be a 24-hour time of day as HH:MM, e.g. 02:00 or 14:30"
+}
+
+func (v timeOfDayValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v timeOfDayValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := schedule.ParseTimeOfDay(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time of day",
+			fmt.Sprintf("Attribute %s %s, got %q: %v", req.Path, v.Description(ctx), req.ConfigValue.ValueString(), err))
+	}
+}
+
+// timeZoneValidator accepts IANA time zone names that load on this machine.
+type timeZoneValidator struct{}
+
+func (timeZoneValidator) Description(context.Context) string {
+	return "must be an IANA time zone name such as UTC, Europe/Berlin or America/Sao_Paulo"
+}
+
+func (v timeZoneValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v timeZoneValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := schedule.LoadLocation(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time zone", fmt.Sprintf("Attribute %s %s: %v", req.Path, v.Description(ctx), err))
+	}
+}
+
+// weekdayValidator accepts what the schedule engine parses: an English day
+// name, full or three letters, in any case.
+type weekdayValidator struct{}
+
+func (weekdayValidator) Description(context.Context) string {
+	return "must be a day of the week: " + strings.Join(weekdayNames, ", ") + " (or their first three letters)"
+}
+
+func (v weekdayValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v weekdayValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := schedule.ParseWeekday(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid day of the week",
+			fmt.Sprintf("Attribute %s %s, got %q.", req.Path, v.Description(ctx), req.ConfigValue.ValueString()))
+	}
+}
