@@ -14,29 +14,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
 
-// Key Vault secret tag limits (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#secret-tags).
-const (
-	keyVaultMaxTags           = 15
-	keyVaultMaxTagNameLength  = 512
-	keyVaultMaxTagValueLength = 256
-)
-
-// providerSecretTags are the tags the provider stamps on every secret version
-// it writes (DESIGN.md §2: rotated-at, credential, rotation id, scope), so
-// that state can be rebuilt from Key Vault and an auditor can tell which
-// database a secret belongs to. User tags may not use these names, and count
-// against Key Vault's 15-tag limit together with them.
-var providerSecretTags = []string{
-	"segura-credential",
-	"segura-rotated-at",
-	"segura-rotation-id",
-	"segura-scope",
-}
-
-// maxUserSecretTags is how many tags users may add across a scope and a sync.
-var maxUserSecretTags = keyVaultMaxTags - len(providerSecretTags)
+// maxUserSecretTags is how many tags users may add, across a scope and a
+// sync, once the provider's own tags are counted against Key Vault's limit.
+var maxUserSecretTags = keyvault.MaxTags - len(keyvault.ManagedTags)
 
 // secretTagsValidator checks a map of tags that will be stamped on Key Vault
 // secrets: count, name and value lengths, and the provider's reserved names.
@@ -46,8 +30,8 @@ type secretTagsValidator struct {
 }
 
 func (v secretTagsValidator) Description(context.Context) string {
-	return fmt.Sprintf("at most %d tags (Key Vault allows %d per secret and the provider adds %d), names of 1-%d characters not starting with \"segura-\", values of at most %d characters",
-		v.max, keyVaultMaxTags, len(providerSecretTags), keyVaultMaxTagNameLength, keyVaultMaxTagValueLength)
+	return fmt.Sprintf("at most %d tags (Key Vault allows %d per secret and the provider adds %d), names of 1-%d characters not starting with %q, values of at most %d characters",
+		v.max, keyvault.MaxTags, len(keyvault.ManagedTags), keyvault.MaxTagNameLength, keyvault.TagPrefix, keyvault.MaxTagValueLength)
 }
 
 func (v secretTagsValidator) MarkdownDescription(ctx context.Context) string {
@@ -62,7 +46,7 @@ func (v secretTagsValidator) ValidateMap(_ context.Context, req validator.MapReq
 	if len(elems) > v.max {
 		resp.Diagnostics.AddAttributeError(req.Path, "Too many Key Vault tags",
 			fmt.Sprintf("Attribute %s has %d tags, but Key Vault allows %d tags per secret and the provider adds %d of its own (%s), which leaves %d; remove %d.",
-				req.Path, len(elems), keyVaultMaxTags, len(providerSecretTags), strings.Join(providerSecretTags, ", "), v.max, len(elems)-v.max))
+				req.Path, len(elems), keyvault.MaxTags, len(keyvault.ManagedTags), strings.Join(keyvault.ManagedTags, ", "), v.max, len(elems)-v.max))
 	}
 	names := make([]string, 0, len(elems))
 	for k := range elems {
@@ -71,19 +55,19 @@ func (v secretTagsValidator) ValidateMap(_ context.Context, req validator.MapReq
 	slices.Sort(names)
 	for _, k := range names {
 		switch {
-		case k == "" || len(k) > keyVaultMaxTagNameLength:
+		case k == "" || len(k) > keyvault.MaxTagNameLength:
 			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Invalid Key Vault tag name",
-				fmt.Sprintf("Attribute %s has a tag name of %d characters; Key Vault tag names are 1-%d characters.", req.Path, len(k), keyVaultMaxTagNameLength))
-		case strings.HasPrefix(strings.ToLower(k), "segura-"):
+				fmt.Sprintf("Attribute %s has a tag name of %d characters; Key Vault tag names are 1-%d characters.", req.Path, len(k), keyvault.MaxTagNameLength))
+		case strings.HasPrefix(strings.ToLower(k), keyvault.TagPrefix):
 			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Reserved Key Vault tag name",
-				fmt.Sprintf("Attribute %s uses the tag name %q; names starting with \"segura-\" are reserved for the tags the provider stamps on every version (%s).",
-					req.Path, k, strings.Join(providerSecretTags, ", ")))
+				fmt.Sprintf("Attribute %s uses the tag name %q; names starting with %q are reserved for the tags the provider stamps on every version (%s).",
+					req.Path, k, keyvault.TagPrefix, strings.Join(keyvault.ManagedTags, ", ")))
 		}
 		val, ok := elems[k].(types.String)
-		if ok && !val.IsNull() && !val.IsUnknown() && len(val.ValueString()) > keyVaultMaxTagValueLength {
+		if ok && !val.IsNull() && !val.IsUnknown() && len(val.ValueString()) > keyvault.MaxTagValueLength {
 			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Key Vault tag value too long",
 				fmt.Sprintf("Attribute %s tag %q has a value of %d characters; Key Vault tag values are at most %d characters.",
-					req.Path, k, len(val.ValueString()), keyVaultMaxTagValueLength))
+					req.Path, k, len(val.ValueString()), keyvault.MaxTagValueLength))
 		}
 	}
 }
@@ -125,9 +109,9 @@ func (r *dsmScopeResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the scope, e.g. `orders-production`. It is the value of the `segura-scope` tag on synced secrets.",
+				MarkdownDescription: "Name of the scope, e.g. `orders-production`; at most 256 characters, so that it fits in a Key Vault tag value.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, keyVaultMaxTagValueLength)},
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, keyvault.MaxTagValueLength)},
 			},
 			"system": schema.StringAttribute{
 				MarkdownDescription: "The system (application, product) whose secrets the scope groups, e.g. `orders`.",
@@ -147,7 +131,7 @@ func (r *dsmScopeResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			"tags": schema.MapAttribute{
 				MarkdownDescription: fmt.Sprintf("Tags stamped on every secret version synced through this scope. Key Vault allows %d tags per secret and the provider adds %d (`%s`), "+
 					"so a scope's tags and a sync's `tags` together may number at most %d; names starting with `segura-` are reserved. Values are at most %d characters.",
-					keyVaultMaxTags, len(providerSecretTags), strings.Join(providerSecretTags, "`, `"), maxUserSecretTags, keyVaultMaxTagValueLength),
+					keyvault.MaxTags, len(keyvault.ManagedTags), strings.Join(keyvault.ManagedTags, "`, `"), maxUserSecretTags, keyvault.MaxTagValueLength),
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators: []validator.Map{

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
 
 func TestScopeRefMatchesScopeSchema(t *testing.T) {
@@ -18,15 +20,10 @@ func TestScopeRefMatchesScopeSchema(t *testing.T) {
 	checkRefConsistency(t, NewDSMScopeResource(), scopeRefAttrTypes())
 }
 
-func TestProviderSecretTagsAreReserved(t *testing.T) {
+func TestScopeTagBudgetLeavesRoomForProviderTags(t *testing.T) {
 	t.Parallel()
-	for _, k := range providerSecretTags {
-		if !strings.HasPrefix(k, "segura-") {
-			t.Errorf("provider tag %q does not use the reserved prefix, so a user tag could collide with it", k)
-		}
-	}
-	if maxUserSecretTags < 1 || maxUserSecretTags+len(providerSecretTags) != keyVaultMaxTags {
-		t.Errorf("maxUserSecretTags = %d does not leave room for the provider's %d tags within Key Vault's %d", maxUserSecretTags, len(providerSecretTags), keyVaultMaxTags)
+	if maxUserSecretTags < 1 || maxUserSecretTags+len(keyvault.ManagedTags) != keyvault.MaxTags {
+		t.Errorf("maxUserSecretTags = %d does not leave room for the provider's %d tags within Key Vault's %d", maxUserSecretTags, len(keyvault.ManagedTags), keyvault.MaxTags)
 	}
 }
 
