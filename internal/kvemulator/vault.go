@@ -185,12 +185,12 @@ func secretNotFound(nameOrID string) *apiError {
 		"A secret with (name/id) %s was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182", nameOrID)}
 }
 
-func deletedSecretNotFound() *apiError {
-	return &apiError{status: http.StatusNotFound, code: "SecretNotFound", message: "Deleted Secret not found"}
+func deletedSecretNotFound(name string) *apiError {
+	return &apiError{status: http.StatusNotFound, code: "SecretNotFound", message: "Deleted Secret not found: " + name}
 }
 
 func secretInDeletedState(name string) *apiError {
-	return &apiError{status: http.StatusConflict, code: "Conflict", message: fmt.Sprintf(
+	return &apiError{status: http.StatusConflict, code: "Conflict", innerCode: "ObjectIsDeletedButRecoverable", message: fmt.Sprintf(
 		"Secret %s is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.", name)}
 }
 
@@ -243,7 +243,7 @@ func (v *vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (v *vault) authenticate(r *http.Request) (string, string) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
-		return "", "AKV10000: Request is missing a Bearer or PoP token."
+		return "", "Request is missing a Bearer or PoP token."
 	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -648,7 +648,7 @@ func (v *vault) getDeleted(w http.ResponseWriter, name string) *apiError {
 	defer v.mu.Unlock()
 	s := v.secrets[lower(name)]
 	if s == nil || !s.deleted {
-		return deletedSecretNotFound()
+		return deletedSecretNotFound(name)
 	}
 	writeJSON(w, http.StatusOK, v.render(s, s.latest(), true, false))
 	return nil
@@ -662,7 +662,7 @@ func (v *vault) recover(w http.ResponseWriter, name string) *apiError {
 	defer v.mu.Unlock()
 	s := v.secrets[lower(name)]
 	if s == nil || !s.deleted {
-		return deletedSecretNotFound()
+		return deletedSecretNotFound(name)
 	}
 	s.deleted = false
 	s.deletedDate, s.scheduledPurgeDate = 0, 0
@@ -678,7 +678,7 @@ func (v *vault) purge(w http.ResponseWriter, name string) *apiError {
 	defer v.mu.Unlock()
 	s := v.secrets[lower(name)]
 	if s == nil || !s.deleted {
-		return deletedSecretNotFound()
+		return deletedSecretNotFound(name)
 	}
 	delete(v.secrets, lower(name))
 	w.WriteHeader(http.StatusNoContent)
