@@ -23,18 +23,26 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
 
 // testAccProtoV6ProviderFactories serves the provider in-process to the
@@ -145,6 +153,106 @@ func testAccProviderConfigWith(clientID, clientSecret string) string {
 // testAccName returns a unique, Key Vault- and MongoDB-safe name for a test object.
 func testAccName(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000_000)
+}
+
+// testAccVault returns the name and URL of the stack's first vault.
+func testAccVault() (name, url string) {
+	return testAccVaultOf(testAccEnv.Config.VaultURL)
+}
+
+// testAccVaultOf names a vault URL of the stack: its key in Config.Vaults
+// for the local stack, else the first DNS label of its host.
+func testAccVaultOf(url string) (name, vaultURL string) {
+	for n, u := range testAccEnv.Config.Vaults {
+		if u == url && vaultNamePattern.MatchString(n) {
+			return n, url
+		}
+	}
+	host := strings.TrimPrefix(url, "https://")
+	host, _, _ = strings.Cut(host, "/")
+	host, _, _ = strings.Cut(host, ".")
+	return host, url
+}
+
+// testAccSecretsClient returns an azsecrets client for vaultURL acting as the
+// stack's full-access identity, for tests that arrange or break secrets out
+// of band.
+func testAccSecretsClient(t *testing.T, vaultURL string) *azsecrets.Client {
+	t.Helper()
+	c := testAccEnv.Config
+	hc, err := keyvault.HTTPClientWithCA(c.CACertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := azcore.ClientOptions{}
+	if hc != nil {
+		opts.Transport = hc
+	}
+	if c.AuthorityHost != "" {
+		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost}
+	}
+	cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: opts, DisableInstanceDiscovery: c.AuthorityHost != "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{
+		ClientOptions: opts, DisableChallengeResourceVerification: testAccEnv.Local,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// testAccPutSecret writes a version of secret name and returns its version.
+// The secret is deleted and purged when the test ends.
+func testAccPutSecret(t *testing.T, vaultURL, name, value string) string {
+	t.Helper()
+	client := testAccSecretsClient(t, vaultURL)
+	resp, err := client.SetSecret(context.Background(), name, azsecrets.SetSecretParameters{Value: &value}, nil)
+	if err != nil {
+		t.Fatalf("writing secret %s: %v", name, err)
+	}
+	t.Cleanup(func() { testAccDeleteSecret(t, vaultURL, name, true) })
+	return resp.ID.Version()
+}
+
+// testAccDeleteSecret deletes secret name (ignoring "not found") and, with
+// purge, purges it so the name can be reused.
+func testAccDeleteSecret(t *testing.T, vaultURL, name string, purge bool) {
+	t.Helper()
+	client := testAccSecretsClient(t, vaultURL)
+	ctx := context.Background()
+	if _, err := client.DeleteSecret(ctx, name, nil); err != nil && !testAccIsNotFound(err) {
+		t.Errorf("deleting secret %s: %v", name, err)
+	}
+	if purge {
+		if _, err := client.PurgeDeletedSecret(ctx, name, nil); err != nil && !testAccIsNotFound(err) {
+			t.Errorf("purging secret %s: %v", name, err)
+		}
+	}
+}
+
+func testAccIsNotFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == 404
+}
+
+// testAccErrorPattern matches Terraform's error output containing every part
+// in order; Terraform wraps long lines, so spaces in a part match any run of
+// white space.
+func testAccErrorPattern(parts ...string) *regexp.Regexp {
+	quoted := make([]string, len(parts))
+	for i, p := range parts {
+		words := strings.Fields(p)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		quoted[i] = strings.Join(words, `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(quoted, `.*`))
 }
 
 func TestMain(m *testing.M) {
