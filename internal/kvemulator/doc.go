@@ -60,7 +60,8 @@
 // Lists page with maxresults (default 25) and an absolute nextLink carrying
 // $skiptoken. Delete is a soft delete (recoverable for 90 days: recover or
 // purge); the deleted state is visible immediately, unlike the service where
-// it can take a few seconds. Backups are opaque blobs (AES-GCM with a
+// it can take a few seconds. The nbf and exp attributes are stored and
+// returned but not enforced. Backups are opaque blobs (AES-GCM with a
 // per-emulator key) restorable into any vault of the same emulator.
 //
 // Throttling, when on (Options.Throttle, SetThrottle), allows per vault and

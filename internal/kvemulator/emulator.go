@@ -302,7 +302,9 @@ func (e *Emulator) SetThrottle(on bool) { e.throttle.set(&on, nil) }
 // Zero fields keep their current value.
 func (e *Emulator) SetLimits(l Limits) { e.throttle.set(nil, &l) }
 
-// InjectFault adds a fault and returns its id.
+// InjectFault adds a fault and returns its id. It panics, like
+// regexp.MustCompile, on an unknown Action, a missing Status for "status" or
+// "body", a negative Count or an invalid Path regexp.
 func (e *Emulator) InjectFault(f Fault) string { return e.faults.add(f) }
 
 // ClearFaults removes every fault and releases requests held by delay faults.
