@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -221,7 +222,7 @@ var vaultNamePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9
 // AddVault creates a vault with its own HTTPS listener and returns its URL,
 // "https://127.0.0.1:PORT/". Adding an existing vault returns its URL.
 func (e *Emulator) AddVault(name string) (string, error) {
-	if !vaultNamePattern.MatchString(name) || regexp.MustCompile(`--`).MatchString(name) {
+	if !vaultNamePattern.MatchString(name) || strings.Contains(name, "--") {
 		return "", fmt.Errorf("kvemulator: invalid vault name %q: use 3-24 letters, digits and single hyphens, starting with a letter", name)
 	}
 	e.mu.Lock()
