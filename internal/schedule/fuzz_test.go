@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,22 +51,23 @@ func FuzzNext(f *testing.F) {
 	f.Add(int64(1_790_821_800), uint32(0), uint32(90*24*60), uint32(60), int32(-10), "", uint8(0), uint8(0))
 	f.Add(int64(1_790_821_800), uint32(36*60), uint32(0), uint32(0), int32(0), "", uint8(0b1000001), uint8(2))
 	f.Fuzz(func(t *testing.T, lastUnix int64, frequencyMinutes, maxAgeMinutes, exposureMinutes uint32, exposedOffsetMinutes int32, timesSpec string, weekdayMask, zone uint8) {
+		// Fold the inputs into the ranges that make a valid policy, so that
+		// most executions reach the checks: 1970..2100, durations up to
+		// 400 days, max age not below the frequency.
 		const year2100 = 4_102_444_800
-		if lastUnix < 0 || lastUnix >= year2100 || frequencyMinutes > 400*24*60 || maxAgeMinutes > 400*24*60 || exposureMinutes > 400*24*60 {
-			return
-		}
+		const maxMinutes = 400 * 24 * 60
+		lastUnix = (lastUnix%year2100 + year2100) % year2100
 		p := Policy{
-			Frequency:     time.Duration(frequencyMinutes) * time.Minute,
-			MaxAge:        time.Duration(maxAgeMinutes) * time.Minute,
-			AfterExposure: time.Duration(exposureMinutes) * time.Minute,
+			Frequency:     time.Duration(frequencyMinutes%maxMinutes) * time.Minute,
+			MaxAge:        time.Duration(maxAgeMinutes%maxMinutes) * time.Minute,
+			AfterExposure: time.Duration(exposureMinutes%maxMinutes) * time.Minute,
 			Location:      mustLocation(t, testZones[int(zone)%len(testZones)]),
 		}
-		if timesSpec != "" {
-			for _, s := range strings.Split(timesSpec, ",") {
-				tod, err := ParseTimeOfDay(s)
-				if err != nil {
-					return
-				}
+		if p.MaxAge > 0 && p.MaxAge < p.Frequency {
+			p.MaxAge += p.Frequency
+		}
+		for _, s := range strings.Split(timesSpec, ",") {
+			if tod, err := ParseTimeOfDay(s); err == nil && !slices.Contains(p.Times, tod) {
 				p.Times = append(p.Times, tod)
 			}
 		}
@@ -74,8 +76,11 @@ func FuzzNext(f *testing.F) {
 				p.Weekdays = append(p.Weekdays, d)
 			}
 		}
-		if p.Validate() != nil {
-			return
+		if p.Frequency == 0 {
+			p.Times, p.Weekdays = nil, nil
+		}
+		if problems := p.Validate(); problems != nil {
+			t.Fatalf("folded policy %+v is invalid: %v", p, problems)
 		}
 
 		last := time.Unix(lastUnix, 0)
