@@ -13,9 +13,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/uuid"
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
 )
 
@@ -137,4 +142,30 @@ func (s *Stack) Stop() error {
 		errs = append(errs, s.KeyVault.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// KeyVaultPool returns a Key Vault client pool whose default identity is the
+// stack's all-permissions client, set up as a real client of the emulator
+// must be: trusting its CA, its Entra ID endpoint as authority host, and no
+// challenge-resource check (the emulator is not on a Key Vault domain).
+func (c Config) KeyVaultPool(retry policy.RetryOptions) (*keyvault.Pool, error) {
+	httpClient, err := keyvault.HTTPClientWithCA(c.CACertFile)
+	if err != nil {
+		return nil, err
+	}
+	opts := keyvault.Options{
+		Cloud:                                cloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost},
+		HTTPClient:                           httpClient,
+		Retry:                                retry,
+		DisableChallengeResourceVerification: true,
+		DisableInstanceDiscovery:             true,
+	}
+	cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions:            azcore.ClientOptions{Cloud: opts.Cloud, Transport: httpClient},
+		DisableInstanceDiscovery: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keyvault.NewPool(opts, cred, keyvault.DescribeIdentity(c.TenantID, c.ClientID)), nil
 }

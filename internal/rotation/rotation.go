@@ -1,0 +1,564 @@
+// Package rotation runs the apply-time rotation of one MongoDB credential
+// into its Key Vault secrets (DESIGN.md §3):
+//
+//  1. preflight: read every bound secret's properties, find the current
+//     password (Key Vault, escrow, or a bootstrap password) and prove it
+//     logs in, before anything changes;
+//  2. generate the new password from the policy;
+//  3. stage it in the escrow secret, then updateUser in MongoDB;
+//  4. write it, in each binding's format, as a new version of every bound
+//     secret;
+//  5. verify: a fresh SCRAM login with the new password, and a read-back of
+//     every written version compared in constant time.
+//
+// A Key Vault write that fails after MongoDB changed rolls MongoDB and the
+// secrets already written back to the previous password, so no application
+// reading any of the secrets is locked out. When a roll-back is impossible,
+// or the process dies between steps 3 and 4, the new password is still in
+// the escrow secret and the next rotation finds it there (Inspect reports
+// the drift, Rotate converges). The engine knows nothing of Terraform.
+package rotation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
+	"github.com/segura-community/terraform-provider-segura/internal/password"
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
+)
+
+// Binding is one Key Vault secret that holds the credential's password.
+type Binding struct {
+	// Label names the binding in messages, e.g. `segura_keyvault_sync.orders`.
+	Label      string
+	Vault      *keyvault.Vault
+	SecretName string
+	Format     secretvalue.Format
+	// ContentType of written versions; empty uses the format's default.
+	ContentType string
+	// Tags are the user's and the scope's tags; the engine adds ProviderTags.
+	Tags map[string]string
+	// Scope is the value of TagScope.
+	Scope string
+	// CreateIfMissing lets the first write create the secret.
+	CreateIfMissing bool
+	// ExpectedVersion is the latest version this workspace saw when it
+	// planned; if the secret has moved on since, someone else wrote it and
+	// the rotation stops. Empty skips the check.
+	ExpectedVersion string
+}
+
+// ID is the binding's versionless secret id.
+func (b Binding) ID() string { return keyvault.SecretID(b.Vault.URL, b.SecretName) }
+
+func (b Binding) describe() string {
+	if b.Label != "" {
+		return fmt.Sprintf("%s (%s)", b.Label, b.ID())
+	}
+	return b.ID()
+}
+
+func (b Binding) contentType() string {
+	if b.ContentType != "" {
+		return b.ContentType
+	}
+	return secretvalue.DefaultContentType(b.Format)
+}
+
+// Escrow is where a new password is staged, in the primary secret's vault,
+// before MongoDB changes: if the process dies before the bound secrets are
+// written, the password MongoDB now expects is still retrievable. Its version
+// is disabled once the rotation finishes, so no readable copy is left.
+type Escrow struct {
+	Vault      *keyvault.Vault
+	SecretName string
+}
+
+// ID is the escrow's versionless secret id.
+func (e Escrow) ID() string { return keyvault.SecretID(e.Vault.URL, e.SecretName) }
+
+// Parent is a credential allowed to change the account's password, and the
+// binding its own current password is read from.
+type Parent struct {
+	Account mongodb.Identity // Password is ignored: it is read from Source
+	Source  Binding
+}
+
+// Request is one rotation.
+type Request struct {
+	Mongo      *mongodb.Pool
+	Deployment mongodb.Deployment
+	// Account is the credential being rotated; its Password is ignored.
+	Account mongodb.Identity
+	// CredentialID is the value of TagCredential.
+	CredentialID string
+	// Parent, when set, changes the password; otherwise the account changes
+	// its own, authenticated with its current password.
+	Parent *Parent
+	// Bindings are the secrets to write; Bindings[0] is the primary, whose
+	// value is the password of record.
+	Bindings []Binding
+	Escrow   Escrow
+	Policy   password.Policy
+	// VersionLifetime sets "exp" on written versions (the policy's maximum
+	// age); zero writes no expiry.
+	VersionLifetime time.Duration
+	// BootstrapPassword is tried when no Key Vault value logs in, for the
+	// first rotation of an account whose password is not in Key Vault yet.
+	BootstrapPassword string
+	// Now is the rotation's timestamp.
+	Now time.Time
+}
+
+// Result is what a rotation did; it holds no password.
+type Result struct {
+	RotationID string
+	RotatedAt  time.Time
+	// Versions maps each binding's versionless secret id to the version written.
+	Versions map[string]string
+	// PasswordSource says where the previous password was found.
+	PasswordSource string
+	// Warnings are problems that did not fail the rotation.
+	Warnings []string
+}
+
+// Rotate runs the protocol. On error, the returned error is an *Error that
+// says what state MongoDB and each secret are in and what the next rotation
+// will do.
+func Rotate(ctx context.Context, req Request) (*Result, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	r := &run{req: req, result: &Result{RotationID: newRotationID(), RotatedAt: req.Now.UTC(), Versions: map[string]string{}}}
+	if err := r.preflight(ctx); err != nil {
+		return nil, err
+	}
+	newPassword, err := password.Generate(req.Policy, req.Account.Username, nil)
+	if err != nil {
+		return nil, r.fail(StagePreflight, "generating the new password", err, "Fix the rotation policy and apply again.")
+	}
+	if err := r.stage(ctx, newPassword); err != nil {
+		return nil, err
+	}
+	if err := r.change(ctx, newPassword); err != nil {
+		return nil, err
+	}
+	if err := r.write(ctx, newPassword); err != nil {
+		return nil, err
+	}
+	if err := r.verify(ctx, newPassword); err != nil {
+		return nil, err
+	}
+	r.finishEscrow(ctx, escrowDone)
+	r.req.Mongo.Forget(ctx, req.Deployment, r.actor(r.current))
+	return r.result, nil
+}
+
+func (req Request) validate() error {
+	switch {
+	case req.Mongo == nil:
+		return errors.New("rotation: no MongoDB pool")
+	case len(req.Bindings) == 0:
+		return errors.New("rotation: no Key Vault secret is bound to the credential")
+	case req.Escrow.Vault == nil || req.Escrow.SecretName == "":
+		return errors.New("rotation: no escrow secret")
+	case req.Now.IsZero():
+		return errors.New("rotation: no timestamp")
+	}
+	for _, b := range req.Bindings {
+		if b.Vault == nil {
+			return fmt.Errorf("rotation: binding %s has no vault", b.Label)
+		}
+	}
+	if req.Parent != nil && req.Parent.Source.Vault == nil {
+		return errors.New("rotation: the parent credential's secret has no vault")
+	}
+	return nil
+}
+
+// run carries one rotation's progress, so failures can say exactly what
+// changed.
+type run struct {
+	req    Request
+	result *Result
+
+	current       string // the password that logs in before the rotation (actor's own for self-rotation)
+	accountOld    string // the account's password before the rotation, for roll-back
+	actorPassword string // what the actor authenticates with; for self-rotation, current
+
+	escrowVersion string
+	mongoState    string
+	written       []int // indexes of bindings written with the new password
+}
+
+func (r *run) actor(pw string) mongodb.Identity {
+	if r.req.Parent != nil {
+		id := r.req.Parent.Account
+		id.Password = r.actorPassword
+		return id
+	}
+	id := r.req.Account
+	id.Password = pw
+	return id
+}
+
+func (r *run) account(pw string) mongodb.Identity {
+	id := r.req.Account
+	id.Password = pw
+	return id
+}
+
+// preflight changes nothing: it checks every secret, and finds and proves the
+// password the change will authenticate with.
+func (r *run) preflight(ctx context.Context) error {
+	r.mongoState = "unchanged"
+	for _, b := range r.req.Bindings {
+		s, err := b.Vault.SecretProperties(ctx, b.SecretName)
+		if err != nil {
+			return r.fail(StagePreflight, "reading "+b.describe(), err, "Nothing was changed. Fix the Key Vault access and apply again.")
+		}
+		switch s.Status {
+		case keyvault.SecretSoftDeleted:
+			return r.fail(StagePreflight, "checking "+b.describe(), errors.New("the secret is soft-deleted"),
+				"Nothing was changed. Recover the secret (az keyvault secret recover) or purge it, then apply again.")
+		case keyvault.SecretMissing:
+			if !b.CreateIfMissing {
+				return r.fail(StagePreflight, "checking "+b.describe(), errors.New("the secret does not exist"),
+					"Nothing was changed. Create the secret first, as the integration guide requires, or set create_if_missing = true on the binding.")
+			}
+		}
+		if b.ExpectedVersion != "" && s.Version != b.ExpectedVersion {
+			return r.fail(StagePreflight, "checking "+b.describe(), &ConcurrentChangeError{Secret: b.ID(), Planned: b.ExpectedVersion, Found: s.Version},
+				"Nothing was changed. Another apply or a person wrote the secret after this plan was made: run terraform plan again and review before applying.")
+		}
+	}
+
+	candidates, notes := r.candidates(ctx)
+	if r.req.Parent != nil {
+		return r.preflightParent(ctx, candidates)
+	}
+	var tried []string
+	for _, c := range candidates {
+		err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(c.password))
+		if err == nil {
+			r.current, r.accountOld, r.actorPassword = c.password, c.password, c.password
+			r.result.PasswordSource = c.source
+			return nil
+		}
+		if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
+			return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+unreachableAdvice(k))
+		}
+		tried = append(tried, c.source+": login refused")
+	}
+	tried = append(tried, notes...)
+	return r.fail(StagePreflight, "finding the current password of "+r.req.Account.String(),
+		fmt.Errorf("no known password logs in (%s)", strings.Join(tried, "; ")),
+		"Nothing was changed. Set bootstrap_password_wo to the account's current password, or rotate it through a parent credential, and apply again.")
+}
+
+func (r *run) preflightParent(ctx context.Context, candidates []candidate) error {
+	p := r.req.Parent
+	v, err := p.Source.Vault.GetSecretValue(ctx, p.Source.SecretName, "")
+	if err != nil {
+		return r.fail(StagePreflight, "reading the parent credential's password from "+p.Source.describe(), err,
+			"Nothing was changed. Make sure the parent's secret exists and the provider may get it, then apply again.")
+	}
+	pw, err := secretvalue.Parse(p.Source.Format, v.Value)
+	if err != nil {
+		return r.fail(StagePreflight, "reading the parent credential's password from "+p.Source.describe(), err,
+			"Nothing was changed. Fix the parent binding's value_format or the secret's value, then apply again.")
+	}
+	r.actorPassword = pw
+	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.actor("")); err != nil {
+		return r.fail(StagePreflight, "logging in to MongoDB as the parent credential "+p.Account.String(), err,
+			"Nothing was changed. "+unreachableAdvice(mongodb.Classify(err)))
+	}
+	// The account's own old password is only needed to roll back; the
+	// primary secret's value is what applications have, so that is what a
+	// roll-back restores, whether or not it still logs in.
+	for _, c := range candidates {
+		if c.primary {
+			r.accountOld = c.password
+			r.result.PasswordSource = c.source
+			break
+		}
+	}
+	r.current = r.accountOld
+	return nil
+}
+
+type candidate struct {
+	source   string
+	password string
+	primary  bool
+}
+
+// candidates lists the passwords that might be the account's current one,
+// most likely first: the primary secret, a pending escrow, the other
+// secrets, the bootstrap password. notes says why a source gave nothing.
+func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
+	var out []candidate
+	var notes []string
+	seen := map[string]bool{}
+	add := func(c candidate) {
+		if c.password == "" || seen[c.password] {
+			return
+		}
+		seen[c.password] = true
+		out = append(out, c)
+	}
+	for i, b := range r.req.Bindings {
+		v, err := b.Vault.GetSecretValue(ctx, b.SecretName, "")
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v", b.describe(), err))
+		} else if pw, err := secretvalue.Parse(b.Format, v.Value); err != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v", b.describe(), err))
+		} else {
+			add(candidate{source: fmt.Sprintf("%s version %s", b.describe(), v.Version), password: pw, primary: i == 0})
+		}
+		if i == 0 {
+			if c, ok := r.pendingEscrow(ctx); ok {
+				add(c)
+			}
+		}
+	}
+	if r.req.BootstrapPassword != "" {
+		add(candidate{source: "the bootstrap password", password: r.req.BootstrapPassword})
+	}
+	return out, notes
+}
+
+// pendingEscrow returns the escrowed password of an earlier rotation that did
+// not finish.
+func (r *run) pendingEscrow(ctx context.Context) (candidate, bool) {
+	e := r.req.Escrow
+	v, err := e.Vault.GetSecretValue(ctx, e.SecretName, "")
+	if err != nil || !v.Enabled || v.Tags[TagEscrowState] != escrowPending || v.Tags[TagCredential] != r.req.CredentialID {
+		return candidate{}, false
+	}
+	return candidate{source: fmt.Sprintf("escrow %s version %s (rotation %s)", e.ID(), v.Version, v.Tags[TagRotationID]), password: v.Value}, true
+}
+
+// stage writes the new password to the escrow secret. It is also the first
+// write to the primary secret's vault, so a missing "set" permission stops
+// the rotation here, before MongoDB changes.
+func (r *run) stage(ctx context.Context, newPassword string) error {
+	e := r.req.Escrow
+	s, err := e.Vault.SetSecretValue(ctx, e.SecretName, keyvault.SecretWrite{
+		Value:       newPassword,
+		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
+		Tags: map[string]string{
+			TagCredential:  r.req.CredentialID,
+			TagRotationID:  r.result.RotationID,
+			TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
+			TagEscrowState: escrowPending,
+			TagEscrowFor:   r.req.Bindings[0].ID(),
+		},
+	})
+	if err != nil {
+		return r.fail(StagePreflight, "staging the new password in the escrow secret "+e.ID(), err,
+			"Nothing was changed in MongoDB. The provider needs get and set permission on the escrow secret in the primary secret's vault; fix that and apply again.")
+	}
+	r.escrowVersion = s.Version
+	return nil
+}
+
+// change runs updateUser. If the command's outcome is unknown (the
+// connection broke), logins tell which password MongoDB now has.
+func (r *run) change(ctx context.Context, newPassword string) error {
+	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.current), r.account(""), newPassword, mechanisms(r.req.Account))
+	if err == nil {
+		r.mongoState = "has the new password"
+		return nil
+	}
+	if r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)) == nil {
+		// The change went through even though the reply was lost.
+		r.mongoState = "has the new password"
+		return nil
+	}
+	if r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
+		r.finishEscrow(ctx, escrowDone)
+		return r.fail(StageChange, "changing the password in MongoDB", err,
+			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
+	}
+	r.mongoState = "is in an unknown state (neither password could be verified)"
+	return r.fail(StageChange, "changing the password in MongoDB", err,
+		fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply tries it and the previous password and finishes the rotation.", r.req.Escrow.ID()))
+}
+
+// write sets the new password as a new version of every bound secret. The
+// first failure (after azcore's retries) rolls everything back.
+func (r *run) write(ctx context.Context, newPassword string) error {
+	for i, b := range r.req.Bindings {
+		v, err := r.writeBinding(ctx, b, newPassword, r.result.RotationID)
+		if err != nil {
+			return r.rollback(ctx, newPassword, i, err)
+		}
+		r.result.Versions[b.ID()] = v
+		r.written = append(r.written, i)
+	}
+	return nil
+}
+
+func (r *run) writeBinding(ctx context.Context, b Binding, pw, rotationID string) (string, error) {
+	value, err := secretvalue.Render(b.Format, secretvalue.Account{Deployment: r.req.Deployment, Username: r.req.Account.Username, AuthSource: r.req.Account.AuthSource}, pw)
+	if err != nil {
+		return "", err
+	}
+	tags := make(map[string]string, len(b.Tags)+4)
+	for k, v := range b.Tags {
+		tags[k] = v
+	}
+	tags[TagCredential] = r.req.CredentialID
+	tags[TagRotationID] = rotationID
+	tags[TagRotatedAt] = r.result.RotatedAt.Format(time.RFC3339)
+	if b.Scope != "" {
+		tags[TagScope] = b.Scope
+	}
+	w := keyvault.SecretWrite{Value: value, ContentType: b.contentType(), Tags: tags}
+	if r.req.VersionLifetime > 0 {
+		w.Expires = r.result.RotatedAt.Add(r.req.VersionLifetime)
+	}
+	s, err := b.Vault.SetSecretValue(ctx, b.SecretName, w)
+	if err != nil {
+		return "", err
+	}
+	return s.Version, nil
+}
+
+// rollback puts MongoDB and every secret already written back on the
+// previous password, so that applications reading any of them keep working.
+func (r *run) rollback(ctx context.Context, newPassword string, failed int, cause error) error {
+	b := r.req.Bindings[failed]
+	what := "writing the new password to " + b.describe()
+	if r.accountOld == "" {
+		return r.fail(StageWrite, what, cause, r.pendingAdvice(failed))
+	}
+	actorPw := newPassword // self-rotation: the account now logs in with the new password
+	if r.req.Parent != nil {
+		actorPw = r.actorPassword
+	}
+	if err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(actorPw), r.account(""), r.accountOld, mechanisms(r.req.Account)); err != nil {
+		return r.fail(StageWrite, what, cause, "Rolling MongoDB back also failed ("+err.Error()+"). "+r.pendingAdvice(failed))
+	}
+	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)); err != nil {
+		return r.fail(StageWrite, what, cause, "MongoDB was rolled back but the previous password does not log in ("+err.Error()+"). "+r.pendingAdvice(failed))
+	}
+	r.mongoState = "has the previous password again (rolled back and verified)"
+	var restored, stuck []string
+	for _, i := range r.written {
+		wb := r.req.Bindings[i]
+		v, err := r.writeBinding(ctx, wb, r.accountOld, r.result.RotationID+"-rollback")
+		if err != nil {
+			stuck = append(stuck, fmt.Sprintf("%s still holds the new password, which no longer works (%v)", wb.describe(), err))
+			continue
+		}
+		restored = append(restored, fmt.Sprintf("%s restored to the previous password as version %s", wb.describe(), v))
+	}
+	r.result.Versions = map[string]string{}
+	advice := "Rolled back: MongoDB has the previous password again (verified)"
+	if len(restored) > 0 {
+		advice += "; " + strings.Join(restored, "; ")
+	}
+	if len(stuck) > 0 {
+		advice += "; " + strings.Join(stuck, "; ") + ". The secret whose write failed still holds the previous password, so the next apply finds a password that logs in and rotates again."
+	} else {
+		advice += ". Nothing is pending: every secret holds the password MongoDB accepts. Fix the cause and apply again to rotate."
+	}
+	// The escrow holds the new password, which MongoDB no longer accepts.
+	r.finishEscrow(ctx, escrowDone)
+	return r.fail(StageWrite, what, cause, advice)
+}
+
+// pendingAdvice describes a rotation left with MongoDB on the new password.
+func (r *run) pendingAdvice(failed int) string {
+	var parts []string
+	for _, i := range r.written {
+		parts = append(parts, r.req.Bindings[i].describe()+" holds the new password")
+	}
+	for i := failed; i < len(r.req.Bindings); i++ {
+		parts = append(parts, r.req.Bindings[i].describe()+" still holds the previous password, which no longer works")
+	}
+	return fmt.Sprintf("MongoDB has the new password, which is kept in the escrow secret %s. %s. The next apply finds the new password there and finishes writing every secret.",
+		r.req.Escrow.ID(), strings.Join(parts, "; "))
+}
+
+// verify proves the rotation: a fresh SCRAM login with the new password, and
+// every written version read back equal to what was written.
+func (r *run) verify(ctx context.Context, newPassword string) error {
+	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)); err != nil {
+		return r.fail(StageVerify, "logging in to MongoDB with the new password", err,
+			fmt.Sprintf("Every secret was written. The new password is also kept in the escrow secret %s; the next apply checks which password MongoDB accepts and converges.", r.req.Escrow.ID()))
+	}
+	for _, b := range r.req.Bindings {
+		version := r.result.Versions[b.ID()]
+		got, err := b.Vault.GetSecretValue(ctx, b.SecretName, version)
+		if err != nil {
+			return r.fail(StageVerify, fmt.Sprintf("reading back version %s of %s", version, b.describe()), err,
+				fmt.Sprintf("MongoDB has the new password (verified), also kept in the escrow secret %s. The next plan re-reads the secret and the next apply rewrites it if it differs.", r.req.Escrow.ID()))
+		}
+		pw, err := secretvalue.Parse(b.Format, got.Value)
+		if err != nil || subtle.ConstantTimeCompare([]byte(pw), []byte(newPassword)) != 1 {
+			return r.fail(StageVerify, fmt.Sprintf("reading back version %s of %s", version, b.describe()), errors.New("the value read back differs from the value written"),
+				fmt.Sprintf("MongoDB has the new password (verified), also kept in the escrow secret %s. The next plan detects the secret does not log in and the next apply rewrites it.", r.req.Escrow.ID()))
+		}
+	}
+	return nil
+}
+
+// finishEscrow marks the staged version done and disables it, so the vault
+// keeps no readable extra copy. Failure is only a warning: the escrow then
+// holds the current password, in the same vault as the primary secret.
+func (r *run) finishEscrow(ctx context.Context, state string) {
+	if r.escrowVersion == "" {
+		return
+	}
+	e := r.req.Escrow
+	disabled := false
+	tags := map[string]string{
+		TagCredential:  r.req.CredentialID,
+		TagRotationID:  r.result.RotationID,
+		TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
+		TagEscrowState: state,
+		TagEscrowFor:   r.req.Bindings[0].ID(),
+	}
+	if err := e.Vault.UpdateSecretVersion(context.WithoutCancel(ctx), e.SecretName, r.escrowVersion, tags, &disabled); err != nil {
+		r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not disable the escrow version %s of %s: %v", r.escrowVersion, e.ID(), err))
+	}
+}
+
+func mechanisms(id mongodb.Identity) []string {
+	if id.Mechanism == "" {
+		return nil
+	}
+	return []string{id.Mechanism}
+}
+
+func unreachableAdvice(k mongodb.Kind) string {
+	switch k {
+	case mongodb.KindUnreachable:
+		return "Check that the device's address, port and TLS settings are right and that it is up, then apply again."
+	case mongodb.KindUnauthorized:
+		return "The user may not run updateUser: grant it changeOwnPassword (self-rotation) or use a parent credential with userAdmin."
+	case mongodb.KindUserNotFound:
+		return "The user does not exist in its auth database: create it, or fix the credential's username / auth_database."
+	case mongodb.KindAuthentication:
+		return "The password was refused: set bootstrap_password_wo to the current password, or fix the parent's secret."
+	default:
+		return "Fix the cause and apply again."
+	}
+}
+
+func newRotationID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
