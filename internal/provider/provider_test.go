@@ -41,6 +41,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
@@ -359,3 +360,27 @@ func TestProviderSchemaIsValid(t *testing.T) {
 		t.Fatal("provider schema has no attributes")
 	}
 }
+
+// secretParams is a SetSecret body holding value.
+func secretParams(value string) azsecrets.SetSecretParameters {
+	return azsecrets.SetSecretParameters{Value: &value}
+}
+
+// knownvalueFunc checks a string attribute against a value only known once
+// an earlier step has run.
+func knownvalueFunc(want func() string) knownvalue.Check { return lateString{want} }
+
+type lateString struct{ want func() string }
+
+func (c lateString) CheckValue(v any) error {
+	got, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("expected a string value, got %T", v)
+	}
+	if got != c.want() {
+		return fmt.Errorf("expected value %q, got %q", c.want(), got)
+	}
+	return nil
+}
+
+func (c lateString) String() string { return c.want() }

@@ -1,0 +1,248 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+const testAccSync = "segura_keyvault_sync.test"
+
+// testAccSyncHCL is the whole chain: device, credential, scope, application
+// (on the stack's first vault) and a segura_keyvault_sync "test" binding the
+// credential to secretName; extra is pasted into the sync block.
+func testAccSyncHCL(name, secretName string, scopeTags map[string]string, extra string) string {
+	vaultName, vaultURL := testAccVault()
+	return testAccProviderConfig() + fmt.Sprintf(`
+resource "segura_device" "test" {
+  name    = %q
+  address = %q
+}
+
+resource "segura_credential" "test" {
+  device   = segura_device.test
+  username = "orders_app"
+}
+`, name, testAccConfig().MongoDBHostPort()) +
+		testAccScopeHCL(name, scopeTags) +
+		testAccApplicationHCL(name, vaultName, vaultURL, "") + fmt.Sprintf(`
+resource "segura_keyvault_sync" "test" {
+  credential  = segura_credential.test
+  application = segura_dsm_application.test
+  secret_name = %q
+  %s
+}
+`, secretName, extra)
+}
+
+func TestAccKeyVaultSync(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-sync")
+	_, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	secretID := vaultURL + "secrets/" + secretName
+	first := testAccPutSecret(t, vaultURL, secretName, "initial-value-1")
+	var second string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccSyncHCL(name, secretName, nil, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						// Known at plan, so a rotation's plan can show which secret it writes.
+						plancheck.ExpectKnownValue(testAccSync, tfjsonpath.New("secret_id"), knownvalue.StringExact(secretID)),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("id"), knownvalue.StringExact(secretID)),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("secret_id"), knownvalue.StringExact(secretID)),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalue.StringExact(first)),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("value_format"), knownvalue.StringExact("password")),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("create_if_missing"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("credential").AtMapKey("username"), knownvalue.StringExact("orders_app")),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("application").AtMapKey("vault_url"), knownvalue.StringExact(vaultURL)),
+				},
+			},
+			{
+				Config: testAccSyncHCL(name, secretName, map[string]string{"team": "orders"}, `
+  value_format = "json"
+  content_type = "application/json"
+  tags         = { owner = "platform" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(testAccSync, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalue.StringExact(first)),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("value_format"), knownvalue.StringExact("json")),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("content_type"), knownvalue.StringExact("application/json")),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("tags"), knownvalue.MapExact(map[string]knownvalue.Check{"owner": knownvalue.StringExact("platform")})),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalue.StringExact(first)),
+				},
+			},
+			{
+				// A version written outside Terraform (as a rotation would) is
+				// picked up on refresh, and the plan stays empty.
+				PreConfig: func() {
+					params := secretParams(`{"password":"out-of-band-2"}`)
+					params.ContentType = to.Ptr("application/json")
+					resp, err := testAccSecretsClient(t, vaultURL).SetSecret(context.Background(), secretName, params, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					second = resp.ID.Version()
+				},
+				Config: testAccSyncHCL(name, secretName, map[string]string{"team": "orders"}, `
+  value_format = "json"
+  content_type = "application/json"
+  tags         = { owner = "platform" }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalueFunc(func() string { return second })),
+				},
+			},
+			{
+				ResourceName:      testAccSync,
+				ImportState:       true,
+				ImportStateId:     secretID,
+				ImportStateVerify: true,
+				// Key Vault does not record the binding's Terraform-side links;
+				// content_type is rebuilt from the secret.
+				ImportStateVerifyIgnore: []string{"credential", "application", "tags", "value_format"},
+			},
+		},
+	})
+}
+
+// TestAccKeyVaultSyncDrift deletes the secret out of band: refresh warns and
+// drops the binding, and the plan shows it being created again.
+func TestAccKeyVaultSyncDrift(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-sync-drift")
+	_, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	testAccPutSecret(t, vaultURL, secretName, "drift-value")
+	cfg := testAccSyncHCL(name, secretName, nil, "")
+	planShowsCreate := resource.ConfigPlanChecks{
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAccSync, plancheck.ResourceActionCreate)},
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig:          func() { testAccDeleteSecret(t, vaultURL, secretName, false) }, // soft delete
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks:   planShowsCreate,
+			},
+			{
+				PreConfig:          func() { testAccDeleteSecret(t, vaultURL, secretName, true) }, // and purge
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks:   planShowsCreate,
+			},
+			{
+				// Applying needs the secret back (the binding never creates it).
+				Config:      cfg,
+				ExpectError: testAccErrorPattern("Key Vault secret does not exist", secretName, "create_if_missing"),
+			},
+		},
+	})
+}
+
+// TestAccKeyVaultSyncCreateIfMissing: by default the secret must exist;
+// create_if_missing binds a missing secret, and its first version shows up
+// on refresh.
+func TestAccKeyVaultSyncCreateIfMissing(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-sync-missing")
+	_, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	var version string
+	t.Cleanup(func() { testAccDeleteSecret(t, vaultURL, secretName, true) })
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccSyncHCL(name, secretName, nil, ""),
+				ExpectError: testAccErrorPattern("Key Vault secret does not exist", vaultURL),
+			},
+			{
+				Config: testAccSyncHCL(name, secretName, nil, "create_if_missing = true"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("secret_id"), knownvalue.StringExact(vaultURL+"secrets/"+secretName)),
+				},
+			},
+			{
+				PreConfig: func() {
+					resp, err := testAccSecretsClient(t, vaultURL).SetSecret(context.Background(), secretName, secretParams("first"), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					version = resp.ID.Version()
+				},
+				Config: testAccSyncHCL(name, secretName, nil, "create_if_missing = true"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalueFunc(func() string { return version })),
+				},
+			},
+		},
+	})
+}
+
+// TestAccKeyVaultSyncSoftDeleted: a soft-deleted secret can be neither bound
+// nor created; the error says to recover or purge it.
+func TestAccKeyVaultSyncSoftDeleted(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-sync-softdel")
+	_, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	testAccPutSecret(t, vaultURL, secretName, "soon-deleted")
+	testAccDeleteSecret(t, vaultURL, secretName, false)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccSyncHCL(name, secretName, nil, "create_if_missing = true"),
+				ExpectError: testAccErrorPattern("Key Vault secret is soft-deleted", secretName, "Recover it"),
+			},
+		},
+	})
+}
+
+// TestAccKeyVaultSyncTagBudget: the scope's tags, the sync's tags and the
+// provider's own must fit in Key Vault's 15, checked at plan.
+func TestAccKeyVaultSyncTagBudget(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-sync-tags")
+	scopeTags := map[string]string{}
+	extra := "tags = {\n"
+	for i := range 6 {
+		scopeTags[fmt.Sprintf("scope-%d", i)] = "x"
+		extra += fmt.Sprintf("    sync-%d = \"y\"\n", i)
+	}
+	extra += "  }"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccSyncHCL(name, name+"-pw", scopeTags, extra),
+				PlanOnly:    true,
+				ExpectError: testAccErrorPattern("Too many tags", "16 tags", "6 from tags", "6 from scope", "4 from the provider", "allows 15"),
+			},
+		},
+	})
+}
