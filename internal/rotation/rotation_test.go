@@ -75,7 +75,9 @@ type fixture struct {
 	req      Request
 }
 
-func unique(prefix string) string { return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, names.Add(1)) }
+func unique(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, names.Add(1))
+}
 
 func newFixture(t *testing.T, formats ...secretvalue.Format) *fixture {
 	t.Helper()
