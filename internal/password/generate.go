@@ -127,9 +127,10 @@ func (g *generator) generate(src *randomSource) (string, error) {
 		return "", err
 	}
 	password := make([]byte, len(labels))
+	var excludeBuf [2]byte
 	for i, label := range labels {
 		alphabet := g.alphabets[label]
-		var exclude []byte
+		exclude := excludeBuf[:0]
 		if g.policy.NoRepeats {
 			if i > 0 {
 				exclude = append(exclude, password[i-1])
