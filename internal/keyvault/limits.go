@@ -27,7 +27,10 @@ const (
 	TagRotatedAt  = TagPrefix + "rotated-at"  // RFC 3339 time of the rotation
 	TagRotationID = TagPrefix + "rotation-id" // the rotation that wrote the version
 	TagScope      = TagPrefix + "scope"       // the DSM scope: system/environment
+	TagExposedAt  = TagPrefix + "exposed-at"  // when the password was last checked out
 )
 
-// ManagedTags lists the tags the provider adds, in a stable order.
-var ManagedTags = []string{TagCredential, TagRotatedAt, TagRotationID, TagScope}
+// ManagedTags lists the tags the provider adds, in a stable order: the most
+// one version carries (internal/rotation writes them; a test in the provider
+// package keeps the two lists equal).
+var ManagedTags = []string{TagCredential, TagRotatedAt, TagRotationID, TagScope, TagExposedAt}

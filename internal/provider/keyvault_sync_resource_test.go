@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -11,6 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 )
 
 const testAccSync = "segura_keyvault_sync.test"
@@ -230,7 +235,7 @@ func TestAccKeyVaultSyncTagBudget(t *testing.T) {
 	name := testAccName("acc-sync-tags")
 	scopeTags := map[string]string{}
 	extra := "tags = {\n"
-	for i := range 6 {
+	for i := range 6 { // 6 + 6 fit each side's limit, not the sum with the provider's
 		scopeTags[fmt.Sprintf("scope-%d", i)] = "x"
 		extra += fmt.Sprintf("    sync-%d = \"y\"\n", i)
 	}
@@ -239,10 +244,27 @@ func TestAccKeyVaultSyncTagBudget(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      testAccSyncHCL(name, name+"-pw", scopeTags, extra),
-				PlanOnly:    true,
-				ExpectError: testAccErrorPattern("Too many tags", "16 tags", "6 from tags", "6 from scope", "4 from the provider", "allows 15"),
+				Config:   testAccSyncHCL(name, name+"-pw", scopeTags, extra),
+				PlanOnly: true,
+				ExpectError: testAccErrorPattern("Too many tags", fmt.Sprintf("%d tags", 12+len(keyvault.ManagedTags)),
+					"6 from tags", "6 from scope", fmt.Sprintf("%d from the provider", len(keyvault.ManagedTags)), "allows 15"),
 			},
 		},
 	})
+}
+
+// TestManagedTagsMatchRotation keeps the tag budget the sync checks at plan
+// equal to the tags the rotation engine writes.
+func TestManagedTagsMatchRotation(t *testing.T) {
+	t.Parallel()
+	got := append([]string(nil), keyvault.ManagedTags...)
+	want := append([]string(nil), rotation.ProviderTags...)
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("keyvault.ManagedTags %v != rotation.ProviderTags %v", got, want)
+	}
+	if rotation.TagPrefix != keyvault.TagPrefix {
+		t.Fatalf("tag prefixes differ: %q, %q", rotation.TagPrefix, keyvault.TagPrefix)
+	}
 }
