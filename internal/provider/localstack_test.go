@@ -25,6 +25,7 @@ var testAccLocal testAccLocalStack
 // against real infrastructure.
 func testAccStack(t *testing.T) *testAccLocalStack {
 	t.Helper()
+	testAccPreCheck(t)
 	if !testAccEnv.Local {
 		t.Skip("needs the local stack (fault injection / extra identities); running against real infrastructure")
 	}

@@ -417,6 +417,7 @@ func (p *seguraProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewDeviceResource,
 		NewCredentialResource,
+		NewRotationPolicyResource,
 		NewDSMScopeResource,
 		NewDSMApplicationResource,
 		NewKeyVaultSyncResource,

@@ -156,6 +156,15 @@ func testAccName(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000_000)
 }
 
+// testAccPreCheck skips an acceptance test that arranges remote objects
+// before resource.Test (which would skip it anyway) when TF_ACC is unset.
+func testAccPreCheck(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+}
+
 // testAccVault returns the name and URL of the stack's first vault.
 func testAccVault() (name, url string) {
 	return testAccVaultOf(testAccEnv.Config.VaultURL)
@@ -180,6 +189,7 @@ func testAccVaultOf(url string) (name, vaultURL string) {
 // of band.
 func testAccSecretsClient(t *testing.T, vaultURL string) *azsecrets.Client {
 	t.Helper()
+	testAccPreCheck(t)
 	c := testAccEnv.Config
 	hc, err := keyvault.HTTPClientWithCA(c.CACertFile)
 	if err != nil {
