@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -15,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
-	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 )
 
 const testAccSync = "segura_keyvault_sync.test"
@@ -251,20 +248,4 @@ func TestAccKeyVaultSyncTagBudget(t *testing.T) {
 			},
 		},
 	})
-}
-
-// TestManagedTagsMatchRotation keeps the tag budget the sync checks at plan
-// equal to the tags the rotation engine writes.
-func TestManagedTagsMatchRotation(t *testing.T) {
-	t.Parallel()
-	got := append([]string(nil), keyvault.ManagedTags...)
-	want := append([]string(nil), rotation.ProviderTags...)
-	sort.Strings(got)
-	sort.Strings(want)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("keyvault.ManagedTags %v != rotation.ProviderTags %v", got, want)
-	}
-	if rotation.TagPrefix != keyvault.TagPrefix {
-		t.Fatalf("tag prefixes differ: %q, %q", rotation.TagPrefix, keyvault.TagPrefix)
-	}
 }

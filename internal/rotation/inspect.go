@@ -32,7 +32,7 @@ type Status struct {
 	// ("" when the secret is missing or soft-deleted).
 	Latest map[string]string
 	// ExposedAt is when the primary secret's password was last checked out,
-	// from its TagExposedAt tag; nil if never.
+	// from its keyvault.TagExposedAt tag; nil if never.
 	ExposedAt *time.Time
 	// Unverified explains why the login check could not run (MongoDB
 	// unreachable); empty when it ran.
@@ -74,7 +74,7 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", primary.describe(), err)
 	}
-	if at, ok := v.Tags[TagExposedAt]; ok {
+	if at, ok := v.Tags[keyvault.TagExposedAt]; ok {
 		if t, err := time.Parse(time.RFC3339, at); err == nil {
 			st.ExposedAt = &t
 		}

@@ -44,9 +44,9 @@ type Binding struct {
 	Format     secretvalue.Format
 	// ContentType of written versions; empty uses the format's default.
 	ContentType string
-	// Tags are the user's and the scope's tags; the engine adds ProviderTags.
+	// Tags are the user's and the scope's tags; the engine adds keyvault.ManagedTags.
 	Tags map[string]string
-	// Scope is the value of TagScope.
+	// Scope is the value of keyvault.TagScope.
 	Scope string
 	// CreateIfMissing lets the first write create the secret.
 	CreateIfMissing bool
@@ -98,7 +98,7 @@ type Request struct {
 	Deployment mongodb.Deployment
 	// Account is the credential being rotated; its Password is ignored.
 	Account mongodb.Identity
-	// CredentialID is the value of TagCredential.
+	// CredentialID is the value of keyvault.TagCredential.
 	CredentialID string
 	// Parent, when set, changes the password; otherwise the account changes
 	// its own, authenticated with its current password.
@@ -341,10 +341,10 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 func (r *run) pendingEscrow(ctx context.Context) (candidate, bool) {
 	e := r.req.Escrow
 	v, err := e.Vault.GetSecretValue(ctx, e.SecretName, "")
-	if err != nil || !v.Enabled || v.Tags[TagEscrowState] != escrowPending || v.Tags[TagCredential] != r.req.CredentialID {
+	if err != nil || !v.Enabled || v.Tags[TagEscrowState] != escrowPending || v.Tags[keyvault.TagCredential] != r.req.CredentialID {
 		return candidate{}, false
 	}
-	return candidate{source: fmt.Sprintf("escrow %s version %s (rotation %s)", e.ID(), v.Version, v.Tags[TagRotationID]), password: v.Value}, true
+	return candidate{source: fmt.Sprintf("escrow %s version %s (rotation %s)", e.ID(), v.Version, v.Tags[keyvault.TagRotationID]), password: v.Value}, true
 }
 
 // stage writes the new password to the escrow secret. It is also the first
@@ -356,9 +356,9 @@ func (r *run) stage(ctx context.Context, newPassword string) error {
 		Value:       newPassword,
 		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
 		Tags: map[string]string{
-			TagCredential:  r.req.CredentialID,
-			TagRotationID:  r.result.RotationID,
-			TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
+			keyvault.TagCredential:  r.req.CredentialID,
+			keyvault.TagRotationID:  r.result.RotationID,
+			keyvault.TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
 			TagEscrowState: escrowPending,
 			TagEscrowFor:   r.req.Bindings[0].ID(),
 		},
@@ -417,11 +417,11 @@ func (r *run) writeBinding(ctx context.Context, b Binding, pw, rotationID string
 	for k, v := range b.Tags {
 		tags[k] = v
 	}
-	tags[TagCredential] = r.req.CredentialID
-	tags[TagRotationID] = rotationID
-	tags[TagRotatedAt] = r.result.RotatedAt.Format(time.RFC3339)
+	tags[keyvault.TagCredential] = r.req.CredentialID
+	tags[keyvault.TagRotationID] = rotationID
+	tags[keyvault.TagRotatedAt] = r.result.RotatedAt.Format(time.RFC3339)
 	if b.Scope != "" {
-		tags[TagScope] = b.Scope
+		tags[keyvault.TagScope] = b.Scope
 	}
 	w := keyvault.SecretWrite{Value: value, ContentType: b.contentType(), Tags: tags}
 	if r.req.VersionLifetime > 0 {
@@ -524,9 +524,9 @@ func (r *run) finishEscrow(ctx context.Context, state string) {
 	e := r.req.Escrow
 	disabled := false
 	tags := map[string]string{
-		TagCredential:  r.req.CredentialID,
-		TagRotationID:  r.result.RotationID,
-		TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
+		keyvault.TagCredential:  r.req.CredentialID,
+		keyvault.TagRotationID:  r.result.RotationID,
+		keyvault.TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
 		TagEscrowState: state,
 		TagEscrowFor:   r.req.Bindings[0].ID(),
 	}

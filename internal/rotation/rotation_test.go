@@ -191,7 +191,7 @@ func TestRotateSelfAcrossTwoVaultsAndAllFormats(t *testing.T) {
 		if v.Version != res.Versions[b.ID()] {
 			t.Errorf("%s: latest version %s, result says %s", b.ID(), v.Version, res.Versions[b.ID()])
 		}
-		for k, want := range map[string]string{TagRotationID: res.RotationID, TagCredential: f.req.CredentialID, TagScope: "orders/test", "team": "orders", TagRotatedAt: res.RotatedAt.Format(time.RFC3339)} {
+		for k, want := range map[string]string{keyvault.TagRotationID: res.RotationID, keyvault.TagCredential: f.req.CredentialID, keyvault.TagScope: "orders/test", "team": "orders", keyvault.TagRotatedAt: res.RotatedAt.Format(time.RFC3339)} {
 			if v.Tags[k] != want {
 				t.Errorf("%s: tag %s = %q, want %q", b.ID(), k, v.Tags[k], want)
 			}
