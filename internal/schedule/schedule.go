@@ -199,7 +199,17 @@ type Rotation struct {
 }
 
 // Next returns when the next rotation is due after a rotation at last,
-// given the most recent checkout of the password (nil if none).
+// given the checkout of the password that started its exposure (nil if
+// none).
+//
+// exposedAt must be the first checkout after last, not the latest one:
+// passing the latest would let repeated checkouts postpone the rotation
+// forever. Checkouts at or before last are ignored (the password they
+// exposed has been rotated away), so a caller may keep one "first checkout"
+// timestamp and simply stop caring about it after the next rotation.
+//
+// last must be a real rotation time; for a credential never rotated, use
+// Due, which reports it due at once.
 //
 // It is the earliest of:
 //
@@ -314,7 +324,8 @@ type Reason = string
 
 // Due reports whether a rotation is due at now after a rotation at last
 // (zero if the credential was never rotated by this provider), given the
-// most recent checkout of the password (nil if none), and why.
+// first checkout of the password after last (nil if none; see Next), and
+// why.
 //
 // Due is true exactly when now >= Next(last, exposedAt). The reason
 // explains the rule in either case, so plans can show why a rotation is or
