@@ -3,12 +3,16 @@ package provider
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
 
 // connectionCounter is a loopback TCP listener that counts and drops every
@@ -51,9 +55,9 @@ func words(s string) *regexp.Regexp {
 	return regexp.MustCompile(`(?s)` + strings.Join(parts, `[\s│]+`))
 }
 
-// validationBase is a valid configuration of every resource the cases below
-// break one at a time; %[1]s is the counter's host:port.
-const validationBase = `
+// offlineProvider is a provider block whose every endpoint is %[1]s (a
+// connectionCounter's host:port).
+const offlineProvider = `
 provider "segura" {
   tenant_id      = "00000000-0000-0000-0000-00000000000a"
   client_id      = "00000000-0000-0000-0000-00000000000b"
@@ -68,7 +72,11 @@ provider "segura" {
     disable_challenge_resource_verification = true
   }
 }
+`
 
+// validationBase is a valid configuration of every resource the cases below
+// break one at a time; %[1]s is the counter's host:port.
+const validationBase = offlineProvider + `
 resource "segura_device" "db" {
   name            = "orders-db"
   address         = "%[1]s"
@@ -302,8 +310,9 @@ resource "segura_dsm_scope" "bad" {
   name        = "bad"
   system      = "orders"
   environment = "dev"
-  tags        = {` + tags(12, "t") + `}
-}`, words("has 12 tags, but Key Vault allows 15 tags per secret and the provider adds 4 of its own")},
+  tags        = {` + tags(maxUserSecretTags+1, "t") + `}
+}`, words(fmt.Sprintf("has %d tags, but Key Vault allows %d tags per secret and the provider adds %d of its own",
+			maxUserSecretTags+1, keyvault.MaxTags, len(keyvault.ManagedTags)))},
 		{"scope reserved tag name", `
 resource "segura_dsm_scope" "bad" {
   name        = "bad"
@@ -382,7 +391,7 @@ resource "segura_dsm_scope" "many" {
   name        = "many"
   system      = "orders"
   environment = "dev"
-  tags        = {` + tags(8, "scope") + `}
+  tags        = {` + tags(maxUserSecretTags-1, "scope") + `}
 }
 resource "segura_dsm_application" "many" {
   name       = "many"
@@ -395,8 +404,8 @@ resource "segura_keyvault_sync" "bad" {
   credential  = segura_credential.app
   application = segura_dsm_application.many
   secret_name = "orders-db-password-2"
-  tags        = {` + tags(5, "sync") + `}
-}`, words("every version written to the secret would carry 17 tags")},
+  tags        = {` + tags(2, "sync") + `}
+}`, words(fmt.Sprintf("every version written to the secret would carry %d tags", maxUserSecretTags+1+len(keyvault.ManagedTags)))},
 
 		// provider
 		{"provider negative MongoDB timeout", `
@@ -452,5 +461,36 @@ resource "segura_dsm_scope" "bad" {
 	}
 	if n := counter.count.Load(); n != 0 {
 		t.Errorf("%d connections reached the MongoDB / Key Vault / Entra ID address during plan; validation must not touch the network", n)
+	}
+}
+
+// testExamplePlans plans examples/resources/<resourceType>/resource.tf, as
+// published in the docs, so that the examples stay valid.
+func testExamplePlans(t *testing.T, resourceType string) {
+	t.Helper()
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", resourceType, "resource.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := newConnectionCounter(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             fmt.Sprintf(offlineProvider, counter.addr) + string(example),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+	if n := counter.count.Load(); n != 0 {
+		t.Errorf("planning the example made %d network connections", n)
+	}
+}
+
+func TestExamplesPlan(t *testing.T) {
+	for _, r := range []string{"segura_device", "segura_credential", "segura_rotation_policy", "segura_dsm_scope"} {
+		t.Run(r, func(t *testing.T) {
+			t.Parallel()
+			testExamplePlans(t, r)
+		})
 	}
 }
