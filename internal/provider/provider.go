@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
@@ -326,6 +328,14 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 	diags := &resp.Diagnostics
+	if unknown := unknownAttributes(req.Config.Raw); len(unknown) > 0 {
+		for _, name := range unknown {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "Provider setting not known at plan time",
+				fmt.Sprintf("The segura provider's %s depends on a value that is only known after apply. The provider builds its "+
+					"clients before planning, so set it from a variable, a data source or the environment instead.", name))
+		}
+		return
+	}
 
 	var kv providerKeyVaultModel
 	if !m.KeyVault.IsNull() && !m.KeyVault.IsUnknown() {
@@ -411,6 +421,23 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+}
+
+// unknownAttributes lists the top-level provider attributes that are, or
+// contain, values unknown at plan time.
+func unknownAttributes(config tftypes.Value) []string {
+	var attrs map[string]tftypes.Value
+	if err := config.As(&attrs); err != nil {
+		return nil
+	}
+	var out []string
+	for name, v := range attrs {
+		if !v.IsFullyKnown() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (p *seguraProvider) Resources(context.Context) []func() resource.Resource {

@@ -39,8 +39,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
@@ -394,3 +397,162 @@ func (c lateString) CheckValue(v any) error {
 }
 
 func (c lateString) String() string { return c.want() }
+
+// clearAzureEnv unsets every variable the provider reads, for the test.
+func clearAzureEnv(t *testing.T) {
+	for _, e := range []string{"ARM_TENANT_ID", "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_USE_OIDC", "ARM_OIDC_TOKEN",
+		"ARM_OIDC_TOKEN_FILE_PATH", "ARM_USE_MSI", "ARM_ENVIRONMENT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
+		"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"} {
+		t.Setenv(e, "")
+	}
+}
+
+func TestAzureSettingsFallbacks(t *testing.T) {
+	clearAzureEnv(t)
+	t.Setenv("AZURE_TENANT_ID", "tenant-from-azure")
+	t.Setenv("ARM_TENANT_ID", "tenant-from-arm")
+	t.Setenv("AZURE_CLIENT_ID", "client-from-azure")
+	t.Setenv("ARM_CLIENT_SECRET", "secret-from-arm")
+	t.Setenv("ARM_USE_MSI", "true")
+	t.Setenv("ARM_ENVIRONMENT", "China")
+
+	var diags diag.Diagnostics
+	got := providerModel{ClientID: types.StringValue("client-from-config")}.azure(&diags)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	want := azureSettings{
+		TenantID:     "tenant-from-arm",    // ARM_* before AZURE_*
+		ClientID:     "client-from-config", // configuration before the environment
+		ClientSecret: "secret-from-arm",
+		UseMSI:       true,
+		Environment:  "china",
+	}
+	if got != want {
+		t.Errorf("settings\n got %+v\nwant %+v", got, want)
+	}
+
+	t.Setenv("ARM_USE_OIDC", "yes please")
+	diags = nil
+	providerModel{}.azure(&diags)
+	if !diags.HasError() || !strings.Contains(diags[0].Detail(), "ARM_USE_OIDC") {
+		t.Errorf("an unparsable ARM_USE_OIDC must be an error naming it, got %v", diags)
+	}
+
+	clearAzureEnv(t)
+	t.Setenv("ARM_ENVIRONMENT", "germany")
+	diags = nil
+	providerModel{}.azure(&diags)
+	if !diags.HasError() || !strings.Contains(diags[0].Detail(), "germany") {
+		t.Errorf("an unknown ARM_ENVIRONMENT must be an error naming it, got %v", diags)
+	}
+}
+
+func TestAzureCredentialChoice(t *testing.T) {
+	t.Parallel()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("header.payload.signature\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		settings azureSettings
+		wantType string
+		wantErr  string
+	}{
+		{"oidc token file", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true, OIDCTokenFilePath: tokenFile, ClientSecret: "ignored"}, "*azidentity.ClientAssertionCredential", ""},
+		{"oidc without token", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true}, "", "oidc_token"},
+		{"oidc without client", azureSettings{TenantID: "t", UseOIDC: true, OIDCToken: "x"}, "", "client_id"},
+		{"client secret", azureSettings{TenantID: "t", ClientID: "c", ClientSecret: "s"}, "*azidentity.ClientSecretCredential", ""},
+		{"client secret without tenant", azureSettings{ClientID: "c", ClientSecret: "s"}, "", "tenant_id"},
+		{"managed identity", azureSettings{UseMSI: true, ClientID: "c"}, "*azidentity.ManagedIdentityCredential", ""},
+		{"nothing", azureSettings{}, "*azidentity.DefaultAzureCredential", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cred, name, err := tc.settings.credential(azcore.ClientOptions{}, false)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error naming %s, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%T", cred); got != tc.wantType {
+				t.Errorf("credential %s, want %s", got, tc.wantType)
+			}
+			if name == "" || strings.Contains(name, "ignored") {
+				t.Errorf("credential description %q", name)
+			}
+		})
+	}
+}
+
+// TestAccProviderEnvironmentCredentials configures the provider from ARM_*
+// variables alone. It sets process environment, so it does not run in
+// parallel with the other tests of the package.
+func TestAccProviderEnvironmentCredentials(t *testing.T) {
+	testAccPreCheck(t)
+	c := testAccConfig()
+	clearAzureEnv(t)
+	t.Setenv("ARM_TENANT_ID", c.TenantID)
+	t.Setenv("ARM_CLIENT_ID", c.ClientID)
+	t.Setenv("ARM_CLIENT_SECRET", c.ClientSecret)
+	providerBlock := "provider \"segura\" {\n"
+	if c.AuthorityHost != "" {
+		providerBlock += fmt.Sprintf("  authority_host = %q\n", c.AuthorityHost)
+	}
+	providerBlock += "  key_vault = {\n"
+	if c.CACertFile != "" {
+		providerBlock += fmt.Sprintf("    ca_cert_file = %q\n", c.CACertFile)
+	}
+	if testAccEnv.Local {
+		providerBlock += "    disable_challenge_resource_verification = true\n"
+	}
+	providerBlock += "  }\n}\n"
+	name := testAccName("acc-env")
+	vaultName, vaultURL := testAccVault()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: providerBlock + testAccScopeHCL(name, nil) + testAccApplicationHCL(name, vaultName, vaultURL, "")},
+			{
+				PreConfig:   func() { t.Setenv("ARM_CLIENT_SECRET", "not-the-secret") },
+				Config:      providerBlock + testAccScopeHCL(name, nil) + testAccApplicationHCL(name, vaultName, vaultURL, ""),
+				PlanOnly:    true,
+				ExpectError: testAccErrorPattern("Azure authentication failed", "client "+c.ClientID),
+			},
+			{
+				PreConfig: func() { t.Setenv("ARM_CLIENT_SECRET", c.ClientSecret) },
+				Config:    providerBlock + testAccScopeHCL(name, nil) + testAccApplicationHCL(name, vaultName, vaultURL, ""),
+			},
+		},
+	})
+}
+
+// TestAccProviderUnknownSetting: a provider setting only known after apply
+// is refused with a message naming it.
+func TestAccProviderUnknownSetting(t *testing.T) {
+	t.Parallel()
+	name := testAccName("acc-unknown")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccScopeHCL(name, nil) + `
+# terraform_data is built into Terraform; its output is unknown until apply.
+resource "terraform_data" "tenant" {
+  input = "00000000-0000-0000-0000-000000000001"
+}
+
+provider "segura" {
+  tenant_id = terraform_data.tenant.output
+}
+`,
+				PlanOnly:    true,
+				ExpectError: testAccErrorPattern("Provider setting not known at plan time", "tenant_id"),
+			},
+		},
+	})
+}
