@@ -3,9 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -248,4 +251,36 @@ func TestAccKeyVaultSyncTagBudget(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestExamplesPlanKeyVault plans the documentation examples of segura_dsm_application
+// and segura_keyvault_sync, so that the docs cannot show a configuration the
+// provider rejects. Planning makes no Key Vault or MongoDB call.
+func TestExamplesPlanKeyVault(t *testing.T) {
+	t.Parallel()
+	providerBlock := `
+provider "segura" {
+  tenant_id     = "00000000-0000-0000-0000-000000000000"
+  client_id     = "11111111-1111-1111-1111-111111111111"
+  client_secret = "unused-at-plan"
+}
+`
+	for _, example := range []string{"segura_dsm_application", "segura_keyvault_sync"} {
+		t.Run(example, func(t *testing.T) {
+			t.Parallel()
+			hcl, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", example, "resource.tf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:             providerBlock + string(hcl),
+					ConfigVariables:    config.Variables{"legacy_vault_client_secret": config.StringVariable("unused-at-plan")},
+					PlanOnly:           true,
+					ExpectNonEmptyPlan: true,
+				}},
+			})
+		})
+	}
 }
