@@ -108,7 +108,7 @@ func (r *deviceResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Validators: []validator.String{hostValidator{}},
 			},
 			"hosts": schema.ListAttribute{
-				MarkdownDescription: "Seed list of a replica set: `host` or `host:port` entries. Exactly one of `address` and `hosts` must be set.",
+				MarkdownDescription: "Seed list: `host` or `host:port` entries of the members of a replica set (with `replica_set`) or of the `mongos` routers of a sharded cluster. Exactly one of `address` and `hosts` must be set.",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Validators: []validator.List{
@@ -203,10 +203,6 @@ func (r *deviceResource) ValidateConfig(ctx context.Context, req resource.Valida
 	if cfg.TLSInsecureSkipVerify.ValueBool() && !cfg.TLSCAFile.IsNull() && !cfg.TLSCAFile.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("tls_insecure_skip_verify"), "Conflicting TLS settings",
 			"segura_device: tls_insecure_skip_verify = true ignores tls_ca_file; remove one of them.")
-	}
-	if !cfg.Hosts.IsNull() && !cfg.Hosts.IsUnknown() && len(cfg.Hosts.Elements()) > 1 && cfg.ReplicaSet.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("replica_set"), "Seed list without replica set",
-			"segura_device: hosts lists more than one server, which only makes sense for a replica set; set replica_set to the set's name (the `setName` that `hello` reports).")
 	}
 }
 

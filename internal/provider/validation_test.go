@@ -169,11 +169,19 @@ resource "segura_device" "bad" {
   address     = "db1"
   tls_ca_file = "/etc/ssl/mongo-ca.pem"
 }`, words("tls_ca_file is set but tls is false")},
-		{"device seed list without replica set", `
+		{"device insecure TLS with a CA file", `
 resource "segura_device" "bad" {
-  name  = "bad"
-  hosts = ["db1", "db2"]
-}`, words("hosts lists more than one server, which only makes sense for a replica set")},
+  name                     = "bad"
+  address                  = "db1"
+  tls                      = true
+  tls_ca_file              = "/etc/ssl/mongo-ca.pem"
+  tls_insecure_skip_verify = true
+}`, words("tls_insecure_skip_verify = true ignores tls_ca_file")},
+		{"device IPv6 address without brackets", `
+resource "segura_device" "bad" {
+  name    = "bad"
+  address = "fd00::10"
+}`, words("must bracket an IPv6 address, e.g. [fd00::10]")},
 		{"device unsupported type", `
 resource "segura_device" "bad" {
   name    = "bad"
