@@ -75,13 +75,22 @@ func TestAccCredential(t *testing.T) {
 					statecheck.ExpectKnownValue("segura_credential.app", tfjsonpath.New("parent").AtMapKey("device").AtMapKey("name"), knownvalue.StringExact(prefix+"-one")),
 				},
 			},
-			// An in-place change of the device reaches the credential as an
-			// in-place update of its device object, not a replacement.
+			// A device attribute outside the reference shape (site) is
+			// dropped on conversion: the credential does not change.
+			{
+				Config: testAccCredentialConfig(prefix, "one", "dc-2", "orders service"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("segura_device.one", plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("segura_credential.app", plancheck.ResourceActionNoop),
+					},
+				},
+			},
+			// An in-place change of the credential itself.
 			{
 				Config: testAccCredentialConfig(prefix, "one", "dc-2", "orders service, v2"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("segura_device.one", plancheck.ResourceActionUpdate),
 						plancheck.ExpectResourceAction("segura_credential.app", plancheck.ResourceActionUpdate),
 					},
 				},
