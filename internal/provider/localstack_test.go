@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
@@ -43,11 +45,14 @@ func init() {
 			err = json.Unmarshal(raw, &testAccEnv.Config)
 		}
 		if err != nil {
-			st.Stop()
-			return nil, fmt.Errorf("reading the local stack's config: %w", err)
+			return nil, errors.Join(fmt.Errorf("reading the local stack's config: %w", err), st.Stop())
 		}
 		testAccEnv.Local = true
 		testAccLocal = testAccLocalStack{Config: testAccEnv.Config, KeyVault: st.KeyVault, MongoDB: st.MongoDB}
-		return func() { st.Stop() }, nil
+		return func() {
+			if err := st.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "acceptance tests: stopping the local stack:", err)
+			}
+		}, nil
 	}
 }
