@@ -1,9 +1,11 @@
 package keyvault
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -42,8 +44,29 @@ type AuthenticationError struct {
 }
 
 func (e *AuthenticationError) Error() string {
-	return fmt.Sprintf("Microsoft Entra ID refused a token to %s for Key Vault %s: check the tenant id, client id and client secret (or the OIDC / managed identity settings): %s",
-		e.Identity, e.Vault, e.Err)
+	return fmt.Sprintf("Microsoft Entra ID refused a token to %s for Key Vault %s: %s. Check the tenant id, client id and client secret (or the OIDC / managed identity settings)",
+		e.Identity, e.Vault, summarizeAuthError(e.Err))
+}
+
+// summarizeAuthError reduces azidentity's multi-line report (request line,
+// response dump, troubleshooting link) to Entra ID's error code and
+// description when the response carries them.
+func summarizeAuthError(err error) string {
+	msg := err.Error()
+	start, end := strings.Index(msg, "{"), strings.LastIndex(msg, "}")
+	if start >= 0 && end > start {
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal([]byte(msg[start:end+1]), &body) == nil && body.Error != "" {
+			if body.Description == "" {
+				return body.Error
+			}
+			return body.Error + ": " + strings.TrimSpace(body.Description)
+		}
+	}
+	return msg
 }
 
 func (e *AuthenticationError) Unwrap() error { return e.Err }

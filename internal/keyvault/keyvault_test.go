@@ -111,6 +111,9 @@ func TestCheckListAccess(t *testing.T) {
 	if !strings.Contains(err.Error(), fullClientID) || !strings.Contains(err.Error(), f.vaultURL) {
 		t.Errorf("wrong secret: message %q does not name the client and the vault", err)
 	}
+	if !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "RESPONSE 401") {
+		t.Errorf("wrong secret: message %q should give Entra ID's error code, not the raw response", err)
+	}
 	if strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("wrong secret: message quotes the client secret: %q", err)
 	}
