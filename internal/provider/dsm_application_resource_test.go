@@ -301,3 +301,41 @@ func TestAccDSMApplicationChallengeCheckNeedsVaultURL(t *testing.T) {
 		},
 	})
 }
+
+// TestAccDSMApplicationRetries: the provider's key_vault retry settings
+// (max_retries = 2 in the test provider block) carry transient 503s, and a
+// failure that outlasts them is one error naming the vault. It uses a vault
+// of its own so that no other test's calls consume the injected faults.
+func TestAccDSMApplicationRetries(t *testing.T) {
+	t.Parallel()
+	st := testAccStack(t)
+	const vaultName = "segura-retry"
+	vaultURL, err := st.KeyVault.AddVault(vaultName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.KeyVault.SetAccessPolicy(vaultName, st.Config.ClientID, kvemulator.AllPermissions...)
+	unavailable := func(count int) kvemulator.Fault {
+		return kvemulator.Fault{Vault: vaultName, Method: "GET", Path: "^/secrets", Count: count,
+			Action: kvemulator.FaultStatus, Status: 503, Code: "ServiceUnavailable", Message: "injected"}
+	}
+	name := testAccName("acc-app-retry")
+	cfg := testAccProviderConfig() + testAccScopeHCL(name, nil) + testAccApplicationHCL(name, vaultName, vaultURL, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { st.KeyVault.InjectFault(unavailable(2)) },
+				Config:    cfg,
+			},
+			{
+				// 1 try + 2 retries, all refused: refresh fails.
+				PreConfig:   func() { st.KeyVault.InjectFault(unavailable(3)) },
+				Config:      cfg,
+				PlanOnly:    true,
+				ExpectError: testAccErrorPattern("Key Vault request failed", vaultURL, "503"),
+			},
+			{Config: cfg},
+		},
+	})
+}
