@@ -19,7 +19,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
@@ -59,6 +58,8 @@ func refNestedAttributes(fields []refField) map[string]schema.Attribute {
 			attrs[f.name] = schema.BoolAttribute{Required: f.required, Optional: optional, MarkdownDescription: f.description}
 		case basetypes.ListType:
 			attrs[f.name] = schema.ListAttribute{ElementType: t.ElemType, Required: f.required, Optional: optional, MarkdownDescription: f.description}
+		case basetypes.SetType:
+			attrs[f.name] = schema.SetAttribute{ElementType: t.ElemType, Required: f.required, Optional: optional, MarkdownDescription: f.description}
 		case basetypes.MapType:
 			attrs[f.name] = schema.MapAttribute{ElementType: t.ElemType, Required: f.required, Optional: optional, MarkdownDescription: f.description}
 		case basetypes.ObjectType:
@@ -283,13 +284,4 @@ func (s scopeRef) tagMap(ctx context.Context) (map[string]string, diag.Diagnosti
 	}
 	diags := s.Tags.ElementsAs(ctx, &out, false)
 	return out, diags
-}
-
-// attrPath is a small helper so validators can name nested fields.
-func attrPath(root string, steps ...string) path.Path {
-	p := path.Root(root)
-	for _, s := range steps {
-		p = p.AtName(s)
-	}
-	return p
 }
