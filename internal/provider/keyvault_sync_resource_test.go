@@ -284,3 +284,33 @@ provider "segura" {
 		})
 	}
 }
+
+// TestAccKeyVaultSyncMany binds 25 secrets in one apply, which Terraform
+// walks 10 at a time: the provider's shared Key Vault client serves them
+// concurrently.
+func TestAccKeyVaultSyncMany(t *testing.T) {
+	t.Parallel()
+	const n = 25
+	name := testAccName("acc-sync-many")
+	_, vaultURL := testAccVault()
+	for i := range n {
+		testAccPutSecret(t, vaultURL, fmt.Sprintf("%s-%02d", name, i), "many")
+	}
+	cfg := testAccSyncHCL(name, name+"-00", nil, "") + fmt.Sprintf(`
+resource "segura_keyvault_sync" "many" {
+  count       = %d
+  credential  = segura_credential.test
+  application = segura_dsm_application.test
+  secret_name = format("%s-%%02d", count.index)
+}
+`, n, name)
+	checks := []statecheck.StateCheck{}
+	for i := range n {
+		checks = append(checks, statecheck.ExpectKnownValue(fmt.Sprintf("segura_keyvault_sync.many[%d]", i),
+			tfjsonpath.New("secret_id"), knownvalue.StringExact(fmt.Sprintf("%ssecrets/%s-%02d", vaultURL, name, i))))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    []resource.TestStep{{Config: cfg, ConfigStateChecks: checks}},
+	})
+}
