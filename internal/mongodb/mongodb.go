@@ -485,6 +485,7 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 	}
 	cmd := bson.D{{Key: "usersInfo", Value: bson.D{{Key: "user", Value: username}, {Key: "db", Value: db}}}}
 	if err := c.Database(db).RunCommand(ctx, cmd).Decode(&reply); err != nil {
+		p.forgetIfRejected(ctx, dep, as, err)
 		return nil, wrap("look up user "+username+"@"+db+" as "+as.String(), dep, as.String(), err)
 	}
 	for _, u := range reply.Users {
@@ -513,9 +514,18 @@ func (p *Pool) ChangePassword(ctx context.Context, dep Deployment, as Identity, 
 		cmd = append(cmd, bson.E{Key: "mechanisms", Value: slices.Clone(mechanisms)})
 	}
 	if err := c.Database(user.authSource()).RunCommand(ctx, cmd).Err(); err != nil {
+		p.forgetIfRejected(ctx, dep, as, err)
 		return wrap("change the password of "+user.String()+" as "+as.String(), dep, as.String(), err)
 	}
 	return nil
+}
+
+// forgetIfRejected drops the shared client of an identity the server refused
+// to authenticate, so that wrong passwords do not accumulate idle clients.
+func (p *Pool) forgetIfRejected(ctx context.Context, dep Deployment, id Identity, err error) {
+	if Classify(err) == KindAuthentication {
+		p.Forget(context.WithoutCancel(ctx), dep, id)
+	}
 }
 
 // Kind classifies a failure so callers can say what to do about it.

@@ -316,6 +316,13 @@ func TestPasswordLifecycle(t *testing.T) {
 	if !strings.Contains(err.Error(), user.Username) {
 		t.Errorf("error %q does not name the user", err)
 	}
+	before := p.Len()
+	if _, err := p.Client(dep, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if p.Len() != before+1 {
+		t.Errorf("the client of a rejected identity stayed in the pool (%d clients before asking for it again, %d after)", before, p.Len())
+	}
 	var mErr *Error
 	if !errors.As(err, &mErr) || mErr.Deployment.String() != dep.String() {
 		t.Errorf("error %v does not carry the deployment", err)
