@@ -10,7 +10,7 @@ package provider
 // attribute-type map and the nested-attribute constructor built from the same
 // list of fields. The upstream resources (segura_device, segura_credential,
 // segura_dsm_scope) declare every one of these fields with the same name and
-// type; refs_consistency tests in the resources' _test.go files check that.
+// type; Test*RefMatches*Schema in the resources' _test.go files check that.
 
 import (
 	"context"
