@@ -36,12 +36,19 @@ var _ provider.Provider = (*seguraProvider)(nil)
 
 type seguraProvider struct {
 	version string
+	// now is the clock rotation schedules are judged by; tests inject one,
+	// as hashicorp/terraform-provider-time does, instead of sleeping.
+	now func() time.Time
 }
 
 // New returns a constructor for the provider, as providerserver.Serve expects.
 func New(version string) func() provider.Provider {
+	return newWithClock(version, time.Now)
+}
+
+func newWithClock(version string, now func() time.Time) func() provider.Provider {
 	return func() provider.Provider {
-		return &seguraProvider{version: version}
+		return &seguraProvider{version: version, now: now}
 	}
 }
 
@@ -416,7 +423,7 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		VaultDNSSuffix:                       env.vaultDNSSuffix,
 		DefaultTenantID:                      az.TenantID,
 		DisableChallengeResourceVerification: kv.DisableChallengeResourceVerification.ValueBool(),
-		Now:                                  time.Now,
+		Now:                                  p.now,
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
@@ -448,6 +455,7 @@ func (p *seguraProvider) Resources(context.Context) []func() resource.Resource {
 		NewDSMScopeResource,
 		NewDSMApplicationResource,
 		NewKeyVaultSyncResource,
+		NewCredentialRotationResource,
 	}
 }
 

@@ -282,11 +282,32 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
 		return 1
 	}
+	logDir, err := os.MkdirTemp("", "segura-provider-logs-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
+	defer os.RemoveAll(logDir)
+	tracing, err := startHygieneLogs(logDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
+	code := runAcceptanceTests(m)
+	if tracing {
+		if err := checkHygieneLogs(logDir); err != nil {
+			fmt.Fprintln(os.Stderr, "secret hygiene: FAIL:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+func runAcceptanceTests(m *testing.M) int {
 	if cfg, ok := realInfrastructureFromEnv(); ok {
 		testAccEnv.Config = cfg
 		return m.Run()
 	}
-
 	if startLocalStack == nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests: this build has no local stack; set the SEGURA_TEST_* variables documented in provider_test.go")
 		return 1

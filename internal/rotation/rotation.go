@@ -456,7 +456,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 	var restored, stuck []string
 	for _, i := range r.written {
 		wb := r.req.Bindings[i]
-		v, err := r.writeBinding(ctx, wb, r.accountOld, r.result.RotationID+"-rollback")
+		v, err := r.writeBinding(ctx, wb, r.accountOld, r.result.RotationID+rollbackSuffix)
 		if err != nil {
 			stuck = append(stuck, fmt.Sprintf("%s still holds the new password, which no longer works (%v)", wb.describe(), err))
 			continue

@@ -1,0 +1,730 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/rotation"
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
+)
+
+var (
+	_ resource.Resource                   = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithConfigure      = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithImportState    = (*credentialRotationResource)(nil)
+)
+
+const (
+	defaultRotationTimeout = 10 * time.Minute
+	// escrowSuffix names the default escrow secret after the primary secret.
+	escrowSuffix = "-escrow"
+	// privateObservedVersions is the private-state key under which Read
+	// keeps the latest version of every bound secret it saw. The plan
+	// carries it to apply, which refuses to rotate if a secret moved on in
+	// between (another workspace rotated it).
+	privateObservedVersions = "observed_versions"
+)
+
+// Reasons recorded in last_rotation_reason that are not schedule or drift texts.
+const (
+	reasonInitial      = "initial rotation"
+	reasonTriggers     = "triggers changed"
+	reasonSyncsChanged = "a secret was bound that the last rotation did not write"
+)
+
+// NewCredentialRotationResource returns the segura_credential_rotation resource.
+func NewCredentialRotationResource() resource.Resource {
+	return &credentialRotationResource{}
+}
+
+// credentialRotationResource rotates a credential's password at apply time:
+// MongoDB first, then every bound Key Vault secret, then verification of
+// both (internal/rotation). Refresh detects drift and the plan shows an
+// in-place update, with the reason, when a rotation is due.
+type credentialRotationResource struct {
+	data *providerData
+}
+
+type credentialRotationResourceModel struct {
+	ID                  types.String   `tfsdk:"id"`
+	Credential          types.Object   `tfsdk:"credential"`
+	Policy              types.Object   `tfsdk:"policy"`
+	Syncs               types.List     `tfsdk:"syncs"`
+	ParentSync          types.Object   `tfsdk:"parent_sync"`
+	BootstrapPasswordWO types.String   `tfsdk:"bootstrap_password_wo"`
+	Triggers            types.Map      `tfsdk:"triggers"`
+	EscrowSecretName    types.String   `tfsdk:"escrow_secret_name"`
+	LastRotatedAt       types.String   `tfsdk:"last_rotated_at"`
+	NextRotationAt      types.String   `tfsdk:"next_rotation_at"`
+	RotationCount       types.Int64    `tfsdk:"rotation_count"`
+	LastRotationID      types.String   `tfsdk:"last_rotation_id"`
+	LastRotationReason  types.String   `tfsdk:"last_rotation_reason"`
+	PendingReason       types.String   `tfsdk:"pending_rotation_reason"`
+	SecretVersions      types.Map      `tfsdk:"secret_versions"`
+	ExposedAt           types.String   `tfsdk:"exposed_at"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *credentialRotationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_credential_rotation"
+}
+
+func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Rotates a `segura_credential`'s password at `terraform apply` and keeps its Key Vault secrets in step.\n\n" +
+			"Creating the resource rotates at once. Each rotation: checks every bound secret and proves the current password " +
+			"logs in (nothing changes if that fails); generates a password from the policy; stages it in an escrow secret; " +
+			"changes it in MongoDB with `updateUser`; writes it, in each binding's format, as a new version of every bound secret; " +
+			"then logs in with it afresh and reads every version back. If a Key Vault write fails after MongoDB changed, MongoDB and " +
+			"the secrets already written are rolled back to the previous password; if that is impossible, or the run is killed " +
+			"half-way, the password MongoDB expects stays in the escrow secret and the next apply finishes the job.\n\n" +
+			"Refresh detects drift: a bound secret deleted, or given a version the provider did not write, or a Key Vault value that no " +
+			"longer logs in to MongoDB. When a rotation is due by the policy, or something drifted, or `triggers` changed, the plan shows " +
+			"an in-place update with the reason in `last_rotation_reason`; otherwise the plan is empty, so " +
+			"`terraform plan -detailed-exitcode` tells CI whether a rotation is pending.\n\n" +
+			"No password is ever stored in state. Destroying the resource leaves the password as it is.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Versionless id of the primary (first) bound secret; the import id.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"credential": func() schema.SingleNestedAttribute {
+				a := rotationCredentialRefAttribute("The `segura_credential` to rotate, passed as the whole resource: `credential = segura_credential.orders_app`. " +
+					"When it has a `parent`, the parent changes the password, authenticated with the password in `parent_sync`.")
+				a.PlanModifiers = []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(credentialChanged,
+					"Replaced when the credential's id changes: a rotation belongs to one account.", "Replaced when the credential's id changes: a rotation belongs to one account.")}
+				return a
+			}(),
+			"policy": policyRefAttribute("The `segura_rotation_policy`, passed as the whole resource: `policy = segura_rotation_policy.monthly`."),
+			"syncs": func() schema.ListNestedAttribute {
+				a := syncRefListAttribute("The `segura_keyvault_sync` bindings of this credential, passed as whole resources: " +
+					"`syncs = [segura_keyvault_sync.orders_kv]`. The first is the primary: its value is the password of record, read to log in " +
+					"before each rotation.")
+				a.Validators = []validator.List{listvalidator.SizeBetween(1, 32)}
+				return a
+			}(),
+			"parent_sync": syncRefAttribute("The `segura_keyvault_sync` that holds the password of the credential's `parent`; required exactly when "+
+				"the credential has a parent.", false),
+			"bootstrap_password_wo": schema.StringAttribute{
+				MarkdownDescription: "The account's current password, for a first rotation when Key Vault does not hold it yet. Write-only " +
+					"(Terraform >= 1.11): never stored in state or plan. Tried only when no Key Vault value logs in.",
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+			},
+			"triggers": schema.MapAttribute{
+				MarkdownDescription: "Arbitrary values; changing any of them rotates the password at the next apply.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+			"escrow_secret_name": schema.StringAttribute{
+				MarkdownDescription: "Secret, in the primary secret's vault, where each new password is staged before MongoDB changes, so " +
+					"that a run killed half-way loses nothing. Its version is disabled when the rotation finishes. Defaults to the primary " +
+					"secret's name followed by `" + escrowSuffix + "`. The provider needs get and set on it.",
+				Optional: true,
+				Computed: true,
+				Validators: []validator.String{stringvalidator.RegexMatches(keyvault.SecretNamePattern,
+					"must be 1-127 characters, each a letter, a digit or '-' (Key Vault's rule for secret names)")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"last_rotated_at": schema.StringAttribute{
+				MarkdownDescription: "When the password was last rotated (RFC 3339, UTC).",
+				Computed:            true,
+			},
+			"next_rotation_at": schema.StringAttribute{
+				MarkdownDescription: "When the policy next makes a rotation due (RFC 3339, UTC); null when the policy never does.",
+				Computed:            true,
+			},
+			"rotation_count": schema.Int64Attribute{
+				MarkdownDescription: "How many rotations this resource has made.",
+				Computed:            true,
+			},
+			"last_rotation_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the last rotation, also in the `" + keyvault.TagRotationID + "` tag of every version it wrote.",
+				Computed:            true,
+			},
+			"last_rotation_reason": schema.StringAttribute{
+				MarkdownDescription: "Why the last rotation happened. In a plan, why the planned rotation will happen.",
+				Computed:            true,
+			},
+			"pending_rotation_reason": schema.StringAttribute{
+				MarkdownDescription: "Set by refresh when a rotation is due or something drifted, and why; empty otherwise.",
+				Computed:            true,
+			},
+			"secret_versions": schema.MapAttribute{
+				MarkdownDescription: "The version the last rotation wrote, by versionless secret id.",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+			"exposed_at": schema.StringAttribute{
+				MarkdownDescription: "When the password was last checked out (the `" + keyvault.TagExposedAt + "` tag on the primary secret), " +
+					"which starts the policy's `rotate_after_exposure_hours`; null if never.",
+				Computed: true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func credentialChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	if req.StateValue.IsNull() || req.PlanValue.IsUnknown() {
+		return
+	}
+	prior, d1 := credentialRefFromObject(ctx, req.StateValue)
+	planned, d2 := credentialRefFromObject(ctx, req.PlanValue)
+	resp.Diagnostics.Append(d1...)
+	resp.Diagnostics.Append(d2...)
+	resp.RequiresReplace = !prior.ID.IsUnknown() && !planned.ID.IsUnknown() && !prior.ID.Equal(planned.ID)
+}
+
+func (r *credentialRotationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks the links between the credential, its bindings and
+// the parent, at plan time and without any remote call.
+func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg credentialRotationResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.Credential.IsUnknown() || cfg.Credential.IsNull() {
+		return
+	}
+	cred, d := rotationCredentialRefFromObject(ctx, cfg.Credential)
+	resp.Diagnostics.Append(d...)
+	if d.HasError() {
+		return
+	}
+	const who = "segura_credential_rotation"
+	if !cfg.Syncs.IsUnknown() && !cfg.Syncs.IsNull() {
+		seen := map[string]int{}
+		for i, elem := range cfg.Syncs.Elements() {
+			obj, ok := elem.(types.Object)
+			if !ok || obj.IsUnknown() {
+				continue
+			}
+			s, d := syncRefFromObject(ctx, obj)
+			resp.Diagnostics.Append(d...)
+			if d.HasError() {
+				return
+			}
+			sc, d := credentialRefFromObject(ctx, s.Credential)
+			resp.Diagnostics.Append(d...)
+			if known(sc.ID, cred.ID) && !sc.ID.Equal(cred.ID) {
+				resp.Diagnostics.AddAttributeError(path.Root("syncs").AtListIndex(i), "Binding of another credential",
+					fmt.Sprintf("%s: syncs[%d] binds credential %s, but this rotation rotates %s. Every binding in syncs must be of the rotated credential.",
+						who, i, sc.ID.ValueString(), cred.ID.ValueString()))
+			}
+			if known(s.SecretID) && !s.SecretID.IsNull() {
+				id := s.SecretID.ValueString()
+				if j, dup := seen[id]; dup {
+					resp.Diagnostics.AddAttributeError(path.Root("syncs").AtListIndex(i), "Secret bound twice",
+						fmt.Sprintf("%s: syncs[%d] and syncs[%d] are the same secret %s; list each secret once.", who, j, i, id))
+				}
+				seen[id] = i
+			}
+		}
+	}
+
+	parent, hasParent, d := cred.parent(ctx)
+	resp.Diagnostics.Append(d...)
+	switch {
+	case cred.Parent.IsUnknown() || cfg.ParentSync.IsUnknown():
+	case hasParent && cfg.ParentSync.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "Missing parent_sync",
+			fmt.Sprintf("%s: credential %s has a parent (%s), which changes its password; set parent_sync to the segura_keyvault_sync that holds the parent's password.",
+				who, cred.ID.ValueString(), parent.ID.ValueString()))
+	case !hasParent && !cfg.ParentSync.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync without a parent",
+			fmt.Sprintf("%s: parent_sync is set, but credential %s has no parent. Set the parent on the segura_credential, or remove parent_sync.",
+				who, cred.ID.ValueString()))
+	case hasParent:
+		ps, d := syncRefFromObject(ctx, cfg.ParentSync)
+		resp.Diagnostics.Append(d...)
+		psc, d := credentialRefFromObject(ctx, ps.Credential)
+		resp.Diagnostics.Append(d...)
+		if known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
+			resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync of another credential",
+				fmt.Sprintf("%s: parent_sync binds credential %s, but the parent of %s is %s.", who, psc.ID.ValueString(), cred.ID.ValueString(), parent.ID.ValueString()))
+		}
+	}
+}
+
+// ModifyPlan decides whether this apply rotates. A rotation shows as an
+// in-place update: last_rotated_at and the other results become unknown and
+// last_rotation_reason says why.
+func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan credentialRotationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.EscrowSecretName.IsUnknown() {
+		resp.Diagnostics.Append(defaultEscrowName(ctx, &plan)...)
+	}
+	if req.State.Raw.IsNull() {
+		plan.markRotating(reasonInitial)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	var state credentialRotationResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// Results carry over unless this apply rotates.
+	plan.LastRotatedAt, plan.RotationCount, plan.LastRotationID = state.LastRotatedAt, state.RotationCount, state.LastRotationID
+	plan.LastRotationReason, plan.SecretVersions, plan.ExposedAt = state.LastRotationReason, state.SecretVersions, state.ExposedAt
+	plan.PendingReason = types.StringValue("")
+
+	reason := r.rotationReason(ctx, plan, state, &resp.Diagnostics)
+	if reason != "" {
+		plan.markRotating(reason)
+	} else if next, ok := plan.nextRotation(ctx, r.data.Now()); ok {
+		plan.NextRotationAt = next
+	} else {
+		plan.NextRotationAt = types.StringUnknown()
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// rotationReason says why this apply must rotate, or "" when it need not.
+func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, state credentialRotationResourceModel, diags *diag.Diagnostics) string {
+	if p := state.PendingReason.ValueString(); p != "" {
+		return p // drift or due, found by refresh
+	}
+	if !plan.Triggers.Equal(state.Triggers) {
+		return reasonTriggers
+	}
+	if plan.Syncs.IsUnknown() {
+		return reasonSyncsChanged
+	}
+	written := map[string]string{}
+	diags.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
+	for _, elem := range plan.Syncs.Elements() {
+		s, d := syncRefFromObject(ctx, elem.(types.Object))
+		diags.Append(d...)
+		if s.SecretID.IsUnknown() || written[s.SecretID.ValueString()] == "" {
+			return reasonSyncsChanged
+		}
+	}
+	if due, why := plan.due(ctx, r.data.Now()); due {
+		return why
+	}
+	return ""
+}
+
+func (m *credentialRotationResourceModel) markRotating(reason string) {
+	m.LastRotatedAt = types.StringUnknown()
+	m.NextRotationAt = types.StringUnknown()
+	m.RotationCount = types.Int64Unknown()
+	m.LastRotationID = types.StringUnknown()
+	m.SecretVersions = types.MapUnknown(types.StringType)
+	m.ExposedAt = types.StringNull() // a new password has never been checked out
+	m.LastRotationReason = types.StringValue(reason)
+	m.PendingReason = types.StringValue("")
+}
+
+func defaultEscrowName(ctx context.Context, m *credentialRotationResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if m.Syncs.IsUnknown() || len(m.Syncs.Elements()) == 0 {
+		return diags
+	}
+	primary, d := syncRefFromObject(ctx, m.Syncs.Elements()[0].(types.Object))
+	diags.Append(d...)
+	if primary.SecretName.IsUnknown() {
+		return diags
+	}
+	name := primary.SecretName.ValueString() + escrowSuffix
+	if !keyvault.SecretNamePattern.MatchString(name) {
+		diags.AddAttributeError(path.Root("escrow_secret_name"), "Escrow secret name too long",
+			fmt.Sprintf("segura_credential_rotation: the default escrow secret name %q is longer than Key Vault's 127 characters; set escrow_secret_name.", name))
+		return diags
+	}
+	m.EscrowSecretName = types.StringValue(name)
+	return diags
+}
+
+// schedule policy helpers ----------------------------------------------------
+
+func (m credentialRotationResourceModel) lastRotated() (time.Time, bool) {
+	if m.LastRotatedAt.IsNull() || m.LastRotatedAt.IsUnknown() {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, m.LastRotatedAt.ValueString())
+	return t, err == nil
+}
+
+func (m credentialRotationResourceModel) exposedAt() *time.Time {
+	if m.ExposedAt.IsNull() || m.ExposedAt.IsUnknown() {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, m.ExposedAt.ValueString())
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// due applies the policy's schedule to the last rotation and exposure.
+func (m credentialRotationResourceModel) due(ctx context.Context, now time.Time) (bool, string) {
+	last, ok := m.lastRotated()
+	if !ok || m.Policy.IsNull() || m.Policy.IsUnknown() {
+		return false, ""
+	}
+	pol, d := policyRefFromObject(ctx, m.Policy)
+	if d.HasError() {
+		return false, ""
+	}
+	sp, ok := pol.schedulePolicy(ctx)
+	if !ok {
+		return false, ""
+	}
+	return sp.Due(now, last, m.exposedAt())
+}
+
+// nextRotation computes next_rotation_at; ok is false while it cannot be
+// known at plan time. A policy that never makes a rotation due gives null.
+func (m credentialRotationResourceModel) nextRotation(ctx context.Context, _ time.Time) (types.String, bool) {
+	last, ok := m.lastRotated()
+	if !ok || m.Policy.IsUnknown() {
+		return types.StringNull(), false
+	}
+	pol, d := policyRefFromObject(ctx, m.Policy)
+	if d.HasError() {
+		return types.StringNull(), false
+	}
+	sp, ok := pol.schedulePolicy(ctx)
+	if !ok {
+		return types.StringNull(), false
+	}
+	next := sp.Next(last, m.exposedAt())
+	if next.IsZero() {
+		return types.StringNull(), true
+	}
+	return types.StringValue(next.UTC().Format(time.RFC3339)), true
+}
+
+// Create / Update / Read / Delete -------------------------------------------
+
+func (r *credentialRotationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan credentialRotationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var bootstrap types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bootstrap_password_wo"), &bootstrap)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultRotationTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	plan.RotationCount = types.Int64Value(0)
+	r.rotate(ctx, &plan, bootstrap.ValueString(), nil, reasonInitial, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *credentialRotationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state credentialRotationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	var bootstrap types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bootstrap_password_wo"), &bootstrap)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.LastRotatedAt.IsUnknown() {
+		// Nothing to rotate: record the new configuration.
+		if plan.NextRotationAt.IsUnknown() {
+			plan.NextRotationAt, _ = plan.nextRotation(ctx, r.data.Now())
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultRotationTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	observed := map[string]string{}
+	if raw, d := req.Private.GetKey(ctx, privateObservedVersions); !d.HasError() && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &observed)
+	}
+	plan.RotationCount = state.RotationCount
+	r.rotate(ctx, &plan, bootstrap.ValueString(), observed, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, nil)...)
+}
+
+// rotate runs the protocol and records its results in m. observed holds the
+// latest versions seen when the plan was made (nil on create).
+func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstrap string, observed map[string]string, reason string, diags *diag.Diagnostics) {
+	req, who, d := r.request(ctx, *m)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	for i := range req.Bindings {
+		req.Bindings[i].ExpectedVersion = observed[req.Bindings[i].ID()]
+	}
+	req.BootstrapPassword = bootstrap
+	req.Now = r.data.Now()
+	tflog.Info(ctx, "rotating credential", map[string]any{"credential": req.CredentialID, "reason": reason, "secrets": len(req.Bindings)})
+
+	res, err := rotation.Rotate(ctx, req)
+	if err != nil {
+		diags.Append(rotationErrorDiagnostic(who, err))
+		return
+	}
+	for _, w := range res.Warnings {
+		diags.AddWarning("Rotation finished with a warning", who+": "+w)
+	}
+	versions := make(map[string]attr.Value, len(res.Versions))
+	for id, v := range res.Versions {
+		versions[id] = types.StringValue(v)
+	}
+	m.ID = types.StringValue(req.Bindings[0].ID())
+	m.LastRotatedAt = types.StringValue(res.RotatedAt.Format(time.RFC3339))
+	m.RotationCount = types.Int64Value(m.RotationCount.ValueInt64() + 1)
+	m.LastRotationID = types.StringValue(res.RotationID)
+	m.LastRotationReason = types.StringValue(reason)
+	m.PendingReason = types.StringValue("")
+	m.SecretVersions = types.MapValueMust(types.StringType, versions)
+	m.ExposedAt = types.StringNull()
+	m.NextRotationAt, _ = m.nextRotation(ctx, req.Now)
+	tflog.Info(ctx, "rotated credential", map[string]any{"credential": req.CredentialID, "rotation_id": res.RotationID, "password_source": res.PasswordSource})
+}
+
+func rotationErrorDiagnostic(who string, err error) diag.Diagnostic {
+	var rotErr *rotation.Error
+	if errors.As(err, &rotErr) {
+		summary := "Rotation stopped before changing anything"
+		switch rotErr.Stage {
+		case rotation.StageChange:
+			summary = "Rotation failed to change the password in MongoDB"
+		case rotation.StageWrite:
+			summary = "Rotation failed to write Key Vault"
+		case rotation.StageVerify:
+			summary = "Rotation could not verify the new password"
+		}
+		return diag.NewErrorDiagnostic(summary, who+": "+err.Error())
+	}
+	return diag.NewErrorDiagnostic("Rotation failed", who+": "+err.Error())
+}
+
+// Read detects drift and due rotations and records them in
+// pending_rotation_reason, which the next plan turns into a rotation.
+func (r *credentialRotationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state credentialRotationResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.Credential.IsNull() || r.data == nil {
+		// Just imported: the configuration is not known yet.
+		return
+	}
+	rq, who, d := r.request(ctx, state)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	written := map[string]string{}
+	resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
+	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings, Written: written})
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return
+	}
+	if st.Unverified != "" {
+		resp.Diagnostics.AddWarning("Could not check the password against MongoDB",
+			who+": the Key Vault value could not be tried against MongoDB, so this plan cannot tell whether it still logs in: "+st.Unverified)
+	}
+	if st.ExposedAt != nil {
+		state.ExposedAt = types.StringValue(st.ExposedAt.UTC().Format(time.RFC3339))
+	}
+	pending := strings.Join(st.Drift, "; ")
+	if due, why := state.due(ctx, r.data.Now()); pending == "" && due {
+		pending = why
+	}
+	state.PendingReason = types.StringValue(pending)
+	if next, ok := state.nextRotation(ctx, r.data.Now()); ok {
+		state.NextRotationAt = next
+	}
+	raw, _ := json.Marshal(st.Latest)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, raw)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Delete leaves the password, MongoDB and every secret as they are.
+func (r *credentialRotationResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
+
+// ImportState takes the primary secret's versionless id and rebuilds the
+// rotation history from the tags on its versions.
+func (r *credentialRotationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	const who = "segura_credential_rotation import"
+	vaultURL, name, err := keyvault.ParseSecretID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id", who+": "+err.Error()+". Import by the primary secret's versionless id, https://<vault>/secrets/<name>.")
+		return
+	}
+	if r.data == nil {
+		resp.Diagnostics.AddError("Provider not configured", who+": the provider must be configured to import.")
+		return
+	}
+	v, err := r.data.KeyVault.Vault(vaultURL, keyvault.Identity{})
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return
+	}
+	versions, err := v.SecretVersions(ctx, name)
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return
+	}
+	h := rotation.HistoryOf(versions)
+	if h.Count == 0 {
+		resp.Diagnostics.AddError("No rotation found",
+			fmt.Sprintf("%s: no version of %s carries the %s tag, so no rotation by this provider wrote it. Create the resource instead of importing it.",
+				who, req.ID, keyvault.TagRotationID))
+		return
+	}
+	id := keyvault.SecretID(vaultURL, name)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("last_rotated_at"), h.LastRotatedAt.UTC().Format(time.RFC3339))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("rotation_count"), int64(h.Count))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("last_rotation_id"), h.LastRotationID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("last_rotation_reason"), "imported")...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pending_rotation_reason"), "")...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("secret_versions"), map[string]string{id: h.LastVersion})...)
+}
+
+// request builds the engine's request from the model: clients from the
+// shared pools, the deployment, the bindings, the escrow and the policy.
+func (r *credentialRotationResource) request(ctx context.Context, m credentialRotationResourceModel) (rotation.Request, string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var req rotation.Request
+	cred, d := rotationCredentialRefFromObject(ctx, m.Credential)
+	diags.Append(d...)
+	if diags.HasError() {
+		return req, "segura_credential_rotation", diags
+	}
+	who := fmt.Sprintf("segura_credential_rotation of %s", cred.ID.ValueString())
+	if r.data == nil {
+		diags.AddError("Provider not configured", who+": the segura provider was not configured before use. This is a bug in the provider; please report it.")
+		return req, who, diags
+	}
+	dev, d := cred.device(ctx)
+	diags.Append(d...)
+	dep, d := dev.deployment(ctx)
+	diags.Append(d...)
+	pol, d := policyRefFromObject(ctx, m.Policy)
+	diags.Append(d...)
+	if diags.HasError() {
+		return req, who, diags
+	}
+	pwPolicy, ok := pol.passwordPolicy()
+	if !ok {
+		diags.AddError("Rotation policy not known", who+": the policy's password settings are not known at apply time.")
+		return req, who, diags
+	}
+	sp, _ := pol.schedulePolicy(ctx)
+
+	req = rotation.Request{
+		Mongo:           r.data.MongoDB,
+		Deployment:      dep,
+		Account:         cred.identity(""),
+		CredentialID:    cred.ID.ValueString(),
+		Policy:          pwPolicy,
+		VersionLifetime: sp.MaxAge,
+	}
+	for i, elem := range m.Syncs.Elements() {
+		b, d := r.binding(ctx, elem.(types.Object), fmt.Sprintf("syncs[%d]", i))
+		diags.Append(d...)
+		req.Bindings = append(req.Bindings, b)
+	}
+	if diags.HasError() {
+		return req, who, diags
+	}
+	req.Escrow = rotation.Escrow{Vault: req.Bindings[0].Vault, SecretName: m.EscrowSecretName.ValueString()}
+
+	if parent, ok, d := cred.parent(ctx); ok && !d.HasError() {
+		src, d := r.binding(ctx, m.ParentSync, "parent_sync")
+		diags.Append(d...)
+		req.Parent = &rotation.Parent{Account: parent.identity(""), Source: src}
+	}
+	return req, who, diags
+}
+
+// binding turns a segura_keyvault_sync object into an engine binding with its
+// vault client.
+func (r *credentialRotationResource) binding(ctx context.Context, obj types.Object, label string) (rotation.Binding, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s, d := syncRefFromObject(ctx, obj)
+	diags.Append(d...)
+	app, d := applicationRefFromObject(ctx, s.Application)
+	diags.Append(d...)
+	if diags.HasError() {
+		return rotation.Binding{}, diags
+	}
+	scope, d := app.scope(ctx)
+	diags.Append(d...)
+	tags, d := scope.tagMap(ctx)
+	diags.Append(d...)
+	extra := map[string]string{}
+	if !s.Tags.IsNull() {
+		diags.Append(s.Tags.ElementsAs(ctx, &extra, false)...)
+	}
+	for k, v := range extra {
+		tags[k] = v
+	}
+	label = fmt.Sprintf("%s (segura_keyvault_sync %q)", label, s.SecretName.ValueString())
+	v, err := r.data.KeyVault.Vault(app.VaultURL.ValueString(), app.identity())
+	if err != nil {
+		diags.Append(keyVaultErrorDiagnostic(label, err))
+		return rotation.Binding{}, diags
+	}
+	return rotation.Binding{
+		Label:           label,
+		Vault:           v,
+		SecretName:      s.SecretName.ValueString(),
+		Format:          secretvalue.Format(s.ValueFormat.ValueString()),
+		ContentType:     s.ContentType.ValueString(),
+		Tags:            tags,
+		Scope:           scope.System.ValueString() + "/" + scope.Environment.ValueString(),
+		CreateIfMissing: s.CreateIfMissing.ValueBool(),
+	}, diags
+}
