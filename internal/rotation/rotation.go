@@ -356,11 +356,11 @@ func (r *run) stage(ctx context.Context, newPassword string) error {
 		Value:       newPassword,
 		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
 		Tags: map[string]string{
-			keyvault.TagCredential:  r.req.CredentialID,
-			keyvault.TagRotationID:  r.result.RotationID,
-			keyvault.TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
-			TagEscrowState: escrowPending,
-			TagEscrowFor:   r.req.Bindings[0].ID(),
+			keyvault.TagCredential: r.req.CredentialID,
+			keyvault.TagRotationID: r.result.RotationID,
+			keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
+			TagEscrowState:         escrowPending,
+			TagEscrowFor:           r.req.Bindings[0].ID(),
 		},
 	})
 	if err != nil {
@@ -524,11 +524,11 @@ func (r *run) finishEscrow(ctx context.Context, state string) {
 	e := r.req.Escrow
 	disabled := false
 	tags := map[string]string{
-		keyvault.TagCredential:  r.req.CredentialID,
-		keyvault.TagRotationID:  r.result.RotationID,
-		keyvault.TagRotatedAt:   r.result.RotatedAt.Format(time.RFC3339),
-		TagEscrowState: state,
-		TagEscrowFor:   r.req.Bindings[0].ID(),
+		keyvault.TagCredential: r.req.CredentialID,
+		keyvault.TagRotationID: r.result.RotationID,
+		keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
+		TagEscrowState:         state,
+		TagEscrowFor:           r.req.Bindings[0].ID(),
 	}
 	if err := e.Vault.UpdateSecretVersion(context.WithoutCancel(ctx), e.SecretName, r.escrowVersion, tags, &disabled); err != nil {
 		r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not disable the escrow version %s of %s: %v", r.escrowVersion, e.ID(), err))
