@@ -71,7 +71,8 @@ func (r *dsmApplicationResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"and the identity used to reach it.\n\n" +
 			"On create, on update and on every refresh the provider lists one page of the vault's secrets, which proves " +
 			"the vault answers, the identity authenticates and it holds the `list` secret permission. A refused token or a " +
-			"401 / 403 becomes an error naming the identity, the vault and the missing permission.\n\n" +
+			"401 / 403 becomes an error naming the identity, the vault and the missing permission. (To destroy an application " +
+			"whose vault is already gone, run `terraform destroy -refresh=false`.)\n\n" +
 			"By default the vault is reached with the provider's Azure credential (preferred: OIDC, managed identity or " +
 			"`ARM_*` variables). Give `client_id` and `client_secret` only when this vault needs a service principal of its own.",
 		Attributes: map[string]schema.Attribute{
