@@ -12,17 +12,20 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
 	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
@@ -69,6 +72,9 @@ type rotationChain struct {
 	policy   string          // body of segura_rotation_policy.test
 	extra    string          // pasted into segura_credential_rotation.test
 	mongoURI string          // default: the stack's
+	// unrecorded keeps this chain's passwords out of the hygiene scan, for
+	// the one test that copies a checked-out password into state on purpose.
+	unrecorded bool
 }
 
 func (c rotationChain) parentUser() string { return c.username + "_admin" }
@@ -252,7 +258,9 @@ func (c rotationChain) checkConverged(t *testing.T, uri string, notAnyMore ...*s
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
-			testAccRecordSecret(pw)
+			if !c.unrecorded {
+				testAccRecordSecret(pw)
+			}
 			if i == 0 {
 				current = pw
 			} else if pw != current {
@@ -613,6 +621,93 @@ variable "bootstrap_password" {
 				Check: resource.ComposeTestCheckFunc(c.checkConverged(t, uri, &last), testAccStateHygiene()),
 			},
 			{Config: bootstrapVariable + withBootstrap.hcl(), ConfigVariables: bootstrapVars, PlanOnly: true},
+		},
+	})
+}
+
+// TestAccCredentialCheckout checks a password out with the ephemeral
+// resource (copied into state by the echo provider, a test-only device),
+// sees the exposure recorded on the secret, and moves the clock past the
+// policy's rotate-after-exposure delay: the plan then rotates.
+func TestAccCredentialCheckout(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-out")
+	c := rotationChain{
+		name:       name,
+		username:   "out_" + strings.ReplaceAll(name[len("acc-out-"):], "-", "_"),
+		secrets:    []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
+		policy:     "frequency_days = 30\n  rotate_after_exposure_hours = 4",
+		unrecorded: true,
+	}
+	uri := testAccConfig().MongoDBURI
+	original := "Original-Passw0rd-" + name
+	c.arrange(t, uri, original)
+	last := original
+	clock := &testClock{}
+	t0 := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	clock.Set(t0)
+	factories := testAccFactoriesWithClock(clock)
+	factories["echo"] = echoprovider.NewProviderServer()
+	const checkout = `
+ephemeral "segura_credential_checkout" "test" {
+  sync = segura_keyvault_sync.pw
+}
+
+provider "echo" {
+  data = ephemeral.segura_credential_checkout.test
+}
+
+resource "echo" "test" {}
+`
+	primary := c.secrets[0]
+	checkedOut := func(value string) error {
+		resp, err := testAccSecretsClient(t, primary.vaultURL()).GetSecret(context.Background(), primary.name, "", nil)
+		if err != nil {
+			return err
+		}
+		if value != *resp.Value {
+			return fmt.Errorf("the checkout returned another password than the secret holds")
+		}
+		if got := resp.Tags[keyvault.TagExposedAt]; got == nil || *got != "2026-06-01T09:00:00Z" {
+			return fmt.Errorf("exposure tag: got %v, want 2026-06-01T09:00:00Z", got)
+		}
+		return nil
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		Steps: []resource.TestStep{
+			{Config: c.hcl(), Check: c.checkConverged(t, uri, &last)},
+			{
+				PreConfig: func() { clock.Set(t0.Add(time.Hour)) },
+				Config:    c.hcl() + checkout,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrWith("echo.test", "data.password", checkedOut),
+					resource.TestCheckResourceAttr("echo.test", "data.username", c.username),
+					resource.TestCheckResourceAttr("echo.test", "data.exposed_at", "2026-06-01T09:00:00Z"),
+				),
+			},
+			{
+				// A second checkout later does not push the deadline back.
+				PreConfig: func() { clock.Set(t0.Add(2 * time.Hour)) },
+				Config:    c.hcl() + checkout,
+				Check:     resource.TestCheckResourceAttr("echo.test", "data.exposed_at", "2026-06-01T09:00:00Z"),
+			},
+			{
+				PreConfig: func() { clock.Set(t0.Add(5 * time.Hour)) },
+				Config:    c.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAccRotation, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testAccRotation, tfjsonpath.New("last_rotation_reason"), knownvalue.StringRegexp(regexp.MustCompile(`(?i)expos|checked out`))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testAccRotation, tfjsonpath.New("exposed_at"), knownvalue.Null()),
+				},
+				Check: c.checkConverged(t, uri, &last),
+			},
+			{Config: c.hcl(), PlanOnly: true},
 		},
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -32,7 +33,10 @@ import (
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
 )
 
-var _ provider.Provider = (*seguraProvider)(nil)
+var (
+	_ provider.Provider                       = (*seguraProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*seguraProvider)(nil)
+)
 
 type seguraProvider struct {
 	version string
@@ -456,6 +460,13 @@ func (p *seguraProvider) Resources(context.Context) []func() resource.Resource {
 		NewDSMApplicationResource,
 		NewKeyVaultSyncResource,
 		NewCredentialRotationResource,
+	}
+}
+
+// EphemeralResources lists the ephemeral resources (Terraform >= 1.10).
+func (p *seguraProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		NewCredentialCheckoutEphemeralResource,
 	}
 }
 

@@ -1,0 +1,188 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	eschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
+)
+
+var (
+	_ ephemeral.EphemeralResource              = (*credentialCheckoutEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithConfigure = (*credentialCheckoutEphemeralResource)(nil)
+)
+
+// NewCredentialCheckoutEphemeralResource returns the segura_credential_checkout
+// ephemeral resource.
+func NewCredentialCheckoutEphemeralResource() ephemeral.EphemeralResource {
+	return &credentialCheckoutEphemeralResource{}
+}
+
+// credentialCheckoutEphemeralResource hands a credential's current password
+// to a person or a downstream provider without it ever entering plan or
+// state, and records the exposure on the secret, which starts the policy's
+// rotate-after-exposure delay.
+type credentialCheckoutEphemeralResource struct {
+	data *providerData
+}
+
+type credentialCheckoutModel struct {
+	Sync         types.Object `tfsdk:"sync"`
+	MarkExposure types.Bool   `tfsdk:"mark_exposure"`
+	Username     types.String `tfsdk:"username"`
+	Password     types.String `tfsdk:"password"`
+	Value        types.String `tfsdk:"value"`
+	Version      types.String `tfsdk:"version"`
+	ExposedAt    types.String `tfsdk:"exposed_at"`
+}
+
+func (r *credentialCheckoutEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_credential_checkout"
+}
+
+func (r *credentialCheckoutEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = eschema.Schema{
+		MarkdownDescription: "Checks a credential's current password out of Key Vault (Terraform >= 1.10), for a person or a downstream " +
+			"provider: the value is never stored in plan or state. Unless `mark_exposure = false`, the first checkout after a rotation " +
+			"tags the secret's latest version with `" + keyvault.TagExposedAt + "`; a policy's `rotate_after_exposure_hours` then makes the " +
+			"next rotation due that long after it. Marking needs the `set` permission on the secret.",
+		Attributes: map[string]eschema.Attribute{
+			"sync": eschema.SingleNestedAttribute{
+				MarkdownDescription: "The `segura_keyvault_sync` to read, passed as the whole resource: `sync = segura_keyvault_sync.orders_kv`. " +
+					"Use the credential's primary binding: its value is the password of record.",
+				Required:   true,
+				Attributes: ephemeralAttributes(syncRefNestedAttributes()),
+			},
+			"mark_exposure": eschema.BoolAttribute{
+				MarkdownDescription: "Record the checkout on the secret (default `true`).",
+				Optional:            true,
+			},
+			"username": eschema.StringAttribute{
+				MarkdownDescription: "The credential's username.",
+				Computed:            true,
+			},
+			"password": eschema.StringAttribute{
+				MarkdownDescription: "The current password, parsed out of the secret's `value_format`.",
+				Computed:            true,
+				Sensitive:           true,
+			},
+			"value": eschema.StringAttribute{
+				MarkdownDescription: "The secret's whole value, in its format (for example a connection string).",
+				Computed:            true,
+				Sensitive:           true,
+			},
+			"version": eschema.StringAttribute{
+				MarkdownDescription: "The Key Vault version read.",
+				Computed:            true,
+			},
+			"exposed_at": eschema.StringAttribute{
+				MarkdownDescription: "When this version was first checked out (RFC 3339); null when `mark_exposure = false` and it never was.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (r *credentialCheckoutEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var m credentialCheckoutModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.data == nil {
+		resp.Diagnostics.AddError("Provider not configured", "segura_credential_checkout: the segura provider was not configured before use. This is a bug in the provider; please report it.")
+		return
+	}
+	s, d := syncRefFromObject(ctx, m.Sync)
+	resp.Diagnostics.Append(d...)
+	cred, d := credentialRefFromObject(ctx, s.Credential)
+	resp.Diagnostics.Append(d...)
+	app, d := applicationRefFromObject(ctx, s.Application)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	who := fmt.Sprintf("segura_credential_checkout of %s", s.SecretID.ValueString())
+	v, err := r.data.KeyVault.Vault(app.VaultURL.ValueString(), app.identity())
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return
+	}
+	name := s.SecretName.ValueString()
+	secret, err := v.GetSecretValue(ctx, name, "")
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return
+	}
+	pw, err := secretvalue.Parse(secretvalue.Format(s.ValueFormat.ValueString()), secret.Value)
+	if err != nil {
+		resp.Diagnostics.AddError("Secret value not in its format", who+": "+err.Error()+
+			". Check the binding's value_format, or run a rotation to rewrite the secret.")
+		return
+	}
+
+	m.ExposedAt = types.StringNull()
+	if at, ok := secret.Tags[keyvault.TagExposedAt]; ok {
+		m.ExposedAt = types.StringValue(at)
+	} else if m.MarkExposure.IsNull() || m.MarkExposure.ValueBool() {
+		// Only the first checkout after a rotation is recorded: later ones
+		// must not push the rotate-after-exposure deadline back.
+		at := r.data.Now().UTC().Format(time.RFC3339)
+		tags := make(map[string]string, len(secret.Tags)+1)
+		for k, val := range secret.Tags {
+			tags[k] = val
+		}
+		tags[keyvault.TagExposedAt] = at
+		if err := v.UpdateSecretVersion(ctx, name, secret.Version, tags, nil); err != nil {
+			resp.Diagnostics.Append(keyVaultErrorDiagnostic(who+" (recording the exposure; set mark_exposure = false to check out without it)", err))
+			return
+		}
+		m.ExposedAt = types.StringValue(at)
+	}
+	tflog.Info(ctx, "checked out credential", map[string]any{"secret": s.SecretID.ValueString(), "version": secret.Version})
+
+	m.Username = cred.Username
+	m.Password = types.StringValue(pw)
+	m.Value = types.StringValue(secret.Value)
+	m.Version = types.StringValue(secret.Version)
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}
+
+// ephemeralAttributes converts reference-shape attributes, written once for
+// resources, into the ephemeral schema's types.
+func ephemeralAttributes(attrs map[string]rschema.Attribute) map[string]eschema.Attribute {
+	out := make(map[string]eschema.Attribute, len(attrs))
+	for name, a := range attrs {
+		switch t := a.(type) {
+		case rschema.StringAttribute:
+			out[name] = eschema.StringAttribute{Required: t.Required, Optional: t.Optional, Sensitive: t.Sensitive, MarkdownDescription: t.MarkdownDescription}
+		case rschema.Int64Attribute:
+			out[name] = eschema.Int64Attribute{Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		case rschema.BoolAttribute:
+			out[name] = eschema.BoolAttribute{Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		case rschema.ListAttribute:
+			out[name] = eschema.ListAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		case rschema.SetAttribute:
+			out[name] = eschema.SetAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		case rschema.MapAttribute:
+			out[name] = eschema.MapAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		case rschema.SingleNestedAttribute:
+			out[name] = eschema.SingleNestedAttribute{Attributes: ephemeralAttributes(t.Attributes), Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
+		default:
+			panic(fmt.Sprintf("ephemeralAttributes: unsupported attribute %T for %q", a, name))
+		}
+	}
+	return out
+}
