@@ -428,6 +428,16 @@ func (p *Pool) helloOne(ctx context.Context, dep Deployment, host string) HostSt
 	one := dep
 	one.Hosts = []string{host}
 	st := HostStatus{Host: host}
+	// Dial first: the driver turns a refused connection into a server
+	// selection timeout, which would make a typo in the address cost the
+	// whole ServerSelectionTimeout instead of failing at once.
+	dialer := net.Dialer{Timeout: p.defaults.ConnectTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", host)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	_ = conn.Close()
 	c, err := p.connect(one, nil, true)
 	if err != nil {
 		st.Err = err
