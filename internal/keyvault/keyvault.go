@@ -22,6 +22,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"golang.org/x/time/rate"
 )
 
 // Options are the settings every client built by a Pool shares.
@@ -45,6 +46,10 @@ type Options struct {
 	// DisableInstanceDiscovery skips Entra ID instance discovery, which a
 	// custom authority host cannot answer.
 	DisableInstanceDiscovery bool
+
+	// WritesPer10s paces the secret writes sent to one vault; zero means
+	// DefaultWritesPer10s. Negative turns pacing off.
+	WritesPer10s int
 }
 
 // HTTPClientWithCA returns an HTTP client that trusts the system roots plus
@@ -103,6 +108,9 @@ type Pool struct {
 	mu     sync.Mutex
 	creds  map[string]azcore.TokenCredential
 	vaults map[string]*Vault
+	// writes paces secret writes per vault URL, whatever the identity:
+	// Key Vault throttles per vault.
+	writes map[string]*rate.Limiter
 }
 
 // NewPool returns a Pool whose default identity is cred, described in error
@@ -114,6 +122,7 @@ func NewPool(opts Options, cred azcore.TokenCredential, defaultName string) *Poo
 		defaultName: defaultName,
 		creds:       map[string]azcore.TokenCredential{},
 		vaults:      map[string]*Vault{},
+		writes:      map[string]*rate.Limiter{},
 	}
 }
 
@@ -173,7 +182,12 @@ func (p *Pool) Vault(vaultURL string, id Identity) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the Key Vault client for %s: %w", vaultURL, err)
 	}
-	v := &Vault{URL: vaultURL, Identity: name, client: client}
+	limiter, ok := p.writes[vaultURL]
+	if !ok {
+		limiter = newWriteLimiter(p.opts.WritesPer10s)
+		p.writes[vaultURL] = limiter
+	}
+	v := &Vault{URL: vaultURL, Identity: name, client: client, writes: limiter}
 	p.vaults[k] = v
 	return v, nil
 }
@@ -217,6 +231,7 @@ type Vault struct {
 	URL      string
 	Identity string
 	client   *azsecrets.Client
+	writes   *rate.Limiter // nil: unpaced
 }
 
 // Client exposes the underlying azsecrets client for engines (rotation) that

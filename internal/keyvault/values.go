@@ -60,6 +60,9 @@ func (v *Vault) SetSecretValue(ctx context.Context, name string, w SecretWrite) 
 		exp := w.Expires.UTC()
 		params.SecretAttributes = &azsecrets.SecretAttributes{Expires: &exp}
 	}
+	if err := v.paceWrite(ctx); err != nil {
+		return Secret{}, v.classify(err, "set", name)
+	}
 	resp, err := v.client.SetSecret(ctx, name, params, nil)
 	if err != nil {
 		return Secret{}, v.classify(err, "set", name)
@@ -76,6 +79,9 @@ func (v *Vault) UpdateSecretVersion(ctx context.Context, name, version string, t
 	}
 	if enabled != nil {
 		params.SecretAttributes = &azsecrets.SecretAttributes{Enabled: enabled}
+	}
+	if err := v.paceWrite(ctx); err != nil {
+		return v.classify(err, "set", name)
 	}
 	if _, err := v.client.UpdateSecretProperties(ctx, name, version, params, nil); err != nil {
 		return v.classify(err, "set", name)
