@@ -4,7 +4,11 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -65,6 +69,8 @@ type providerModel struct {
 	UseOIDC           types.Bool   `tfsdk:"use_oidc"`
 	OIDCToken         types.String `tfsdk:"oidc_token"`
 	OIDCTokenFilePath types.String `tfsdk:"oidc_token_file_path"`
+	OIDCRequestURL    types.String `tfsdk:"oidc_request_url"`
+	OIDCRequestToken  types.String `tfsdk:"oidc_request_token"`
 	UseMSI            types.Bool   `tfsdk:"use_msi"`
 	Environment       types.String `tfsdk:"environment"`
 	AuthorityHost     types.String `tfsdk:"authority_host"`
@@ -136,7 +142,7 @@ func (p *seguraProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"use_oidc": schema.BoolAttribute{
 				Optional:            true,
-				MarkdownDescription: "Authenticate with an OIDC token (workload identity federation) from `oidc_token` or `oidc_token_file_path`. Falls back to `ARM_USE_OIDC`.",
+				MarkdownDescription: "Authenticate with an OIDC token (workload identity federation) from `oidc_token`, `oidc_token_file_path` or `oidc_request_url`. Falls back to `ARM_USE_OIDC`.",
 			},
 			"oidc_token": schema.StringAttribute{
 				Optional:            true,
@@ -147,6 +153,16 @@ func (p *seguraProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"oidc_token_file_path": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "File holding the OIDC token; read again on every token request, so a rotated token file keeps working. Falls back to `ARM_OIDC_TOKEN_FILE_PATH`, then `AZURE_FEDERATED_TOKEN_FILE`.",
+			},
+			"oidc_request_url": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Token endpoint of the CI system to request the OIDC token from, as GitHub Actions provides. " +
+					"Falls back to `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL`.",
+			},
+			"oidc_request_token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Bearer token for `oidc_request_url`. Falls back to `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.",
 			},
 			"use_msi": schema.BoolAttribute{
 				Optional:            true,
@@ -223,6 +239,7 @@ type azureSettings struct {
 	TenantID, ClientID, ClientSecret string
 	UseOIDC                          bool
 	OIDCToken, OIDCTokenFilePath     string
+	OIDCRequestURL, OIDCRequestToken string
 	UseMSI                           bool
 	Environment                      string
 	AuthorityHost                    string
@@ -266,6 +283,8 @@ func (m providerModel) azure(diags *diag.Diagnostics) azureSettings {
 		UseOIDC:           boolOrEnv(m.UseOIDC, "ARM_USE_OIDC", diags),
 		OIDCToken:         firstSet(m.OIDCToken, "ARM_OIDC_TOKEN"),
 		OIDCTokenFilePath: firstSet(m.OIDCTokenFilePath, "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"),
+		OIDCRequestURL:    firstSet(m.OIDCRequestURL, "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"),
+		OIDCRequestToken:  firstSet(m.OIDCRequestToken, "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
 		UseMSI:            boolOrEnv(m.UseMSI, "ARM_USE_MSI", diags),
 		Environment:       strings.ToLower(firstSet(m.Environment, "ARM_ENVIRONMENT")),
 		AuthorityHost:     m.AuthorityHost.ValueString(),
@@ -289,19 +308,9 @@ func (s azureSettings) credential(opts azcore.ClientOptions, disableInstanceDisc
 		if s.TenantID == "" || s.ClientID == "" {
 			return nil, "", fmt.Errorf("use_oidc needs tenant_id and client_id (or ARM_TENANT_ID and ARM_CLIENT_ID)")
 		}
-		if s.OIDCToken == "" && s.OIDCTokenFilePath == "" {
-			return nil, "", fmt.Errorf("use_oidc needs oidc_token or oidc_token_file_path (or ARM_OIDC_TOKEN / ARM_OIDC_TOKEN_FILE_PATH)")
-		}
-		token, file := s.OIDCToken, s.OIDCTokenFilePath
-		assertion := func(context.Context) (string, error) {
-			if token != "" {
-				return token, nil
-			}
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return "", fmt.Errorf("reading the OIDC token file: %w", err)
-			}
-			return strings.TrimSpace(string(b)), nil
+		assertion, err := s.oidcAssertion()
+		if err != nil {
+			return nil, "", err
 		}
 		c, err := azidentity.NewClientAssertionCredential(s.TenantID, s.ClientID, assertion, &azidentity.ClientAssertionCredentialOptions{
 			ClientOptions: opts, DisableInstanceDiscovery: disableInstanceDiscovery,
@@ -330,6 +339,72 @@ func (s azureSettings) credential(opts azcore.ClientOptions, disableInstanceDisc
 		})
 		return c, "the default Azure credential chain", err
 	}
+}
+
+// oidcAssertion returns where the OIDC token comes from, in azurerm's order:
+// the token itself, a token file (read on every call: Kubernetes rotates it),
+// or a request to the CI system's token endpoint (GitHub Actions).
+func (s azureSettings) oidcAssertion() (func(context.Context) (string, error), error) {
+	switch {
+	case s.OIDCToken != "":
+		token := s.OIDCToken
+		return func(context.Context) (string, error) { return token, nil }, nil
+	case s.OIDCTokenFilePath != "":
+		file := s.OIDCTokenFilePath
+		return func(context.Context) (string, error) {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return "", fmt.Errorf("reading the OIDC token file: %w", err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		}, nil
+	case s.OIDCRequestURL != "" && s.OIDCRequestToken != "":
+		requestURL, requestToken := s.OIDCRequestURL, s.OIDCRequestToken
+		return func(ctx context.Context) (string, error) {
+			return requestOIDCToken(ctx, requestURL, requestToken)
+		}, nil
+	default:
+		return nil, fmt.Errorf("use_oidc needs oidc_token, oidc_token_file_path, or oidc_request_url with oidc_request_token " +
+			"(or ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH, or ARM_OIDC_REQUEST_URL with ARM_OIDC_REQUEST_TOKEN, which GitHub Actions sets as ACTIONS_ID_TOKEN_REQUEST_*)")
+	}
+}
+
+// oidcAudience is the audience Entra ID expects on federated tokens.
+const oidcAudience = "api://AzureADTokenExchange"
+
+// requestOIDCToken asks a CI system's token endpoint (GitHub Actions'
+// ACTIONS_ID_TOKEN_REQUEST_URL) for an OIDC token for Entra ID.
+func requestOIDCToken(ctx context.Context, requestURL, requestToken string) (string, error) {
+	u, err := url.Parse(requestURL)
+	if err != nil {
+		return "", fmt.Errorf("parsing the OIDC request URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("audience", oidcAudience)
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+requestToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("requesting an OIDC token from %s: %w", u.Host, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("requesting an OIDC token from %s: HTTP %d", u.Host, resp.StatusCode)
+	}
+	var body struct {
+		Value string `json:"value"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil || body.Value == "" {
+		return "", fmt.Errorf("requesting an OIDC token from %s: the answer holds no token", u.Host)
+	}
+	return body.Value, nil
 }
 
 func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

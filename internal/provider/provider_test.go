@@ -25,6 +25,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,7 +163,7 @@ func testAccName(prefix string) string {
 
 // testAccPreCheck skips an acceptance test that arranges remote objects
 // before resource.Test (which would skip it anyway) when TF_ACC is unset.
-func testAccPreCheck(t *testing.T) {
+func testAccPreCheck(t testing.TB) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
@@ -190,7 +192,7 @@ func testAccVaultOf(url string) (name, vaultURL string) {
 // testAccSecretsClient returns an azsecrets client for vaultURL acting as the
 // stack's full-access identity, for tests that arrange or break secrets out
 // of band.
-func testAccSecretsClient(t *testing.T, vaultURL string) *azsecrets.Client {
+func testAccSecretsClient(t testing.TB, vaultURL string) *azsecrets.Client {
 	t.Helper()
 	testAccPreCheck(t)
 	c := testAccEnv.Config
@@ -423,7 +425,8 @@ func (c lateString) String() string { return c.want() }
 func clearAzureEnv(t *testing.T) {
 	for _, e := range []string{"ARM_TENANT_ID", "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_USE_OIDC", "ARM_OIDC_TOKEN",
 		"ARM_OIDC_TOKEN_FILE_PATH", "ARM_USE_MSI", "ARM_ENVIRONMENT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
-		"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"} {
+		"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "ARM_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_TOKEN",
+		"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
 		t.Setenv(e, "")
 	}
 }
@@ -483,6 +486,8 @@ func TestAzureCredentialChoice(t *testing.T) {
 	}{
 		{"oidc token file", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true, OIDCTokenFilePath: tokenFile, ClientSecret: "ignored"}, "*azidentity.ClientAssertionCredential", ""},
 		{"oidc without token", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true}, "", "oidc_token"},
+		{"oidc from a token endpoint", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true, OIDCRequestURL: "https://token.example/?x=1", OIDCRequestToken: "r"}, "*azidentity.ClientAssertionCredential", ""},
+		{"oidc endpoint without its token", azureSettings{TenantID: "t", ClientID: "c", UseOIDC: true, OIDCRequestURL: "https://token.example/"}, "", "oidc_request_token"},
 		{"oidc without client", azureSettings{TenantID: "t", UseOIDC: true, OIDCToken: "x"}, "", "client_id"},
 		{"client secret", azureSettings{TenantID: "t", ClientID: "c", ClientSecret: "s"}, "*azidentity.ClientSecretCredential", ""},
 		{"client secret without tenant", azureSettings{ClientID: "c", ClientSecret: "s"}, "", "tenant_id"},
@@ -507,6 +512,47 @@ func TestAzureCredentialChoice(t *testing.T) {
 				t.Errorf("credential description %q", name)
 			}
 		})
+	}
+}
+
+// TestOIDCRequestToken fetches the OIDC token the way GitHub Actions hands it
+// out: a GET on ACTIONS_ID_TOKEN_REQUEST_URL with the Entra ID audience and
+// the request token as bearer.
+func TestOIDCRequestToken(t *testing.T) {
+	clearAzureEnv(t)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer request-token" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Query().Get("audience") != "api://AzureADTokenExchange" || r.URL.Query().Get("api-version") != "2.0" {
+			http.Error(w, "bad query "+r.URL.RawQuery, http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte(`{"count":1,"value":"header.payload.signature"}`))
+	}))
+	defer server.Close()
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", server.URL+"/token?api-version=2.0")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token")
+
+	var diags diag.Diagnostics
+	s := providerModel{UseOIDC: types.BoolValue(true)}.azure(&diags)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	assertion, err := s.oidcAssertion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := assertion(context.Background())
+	if err != nil || got != "header.payload.signature" {
+		t.Fatalf("assertion = %q, %v", got, err)
+	}
+
+	s.OIDCRequestToken = "wrong"
+	assertion, _ = s.oidcAssertion()
+	if _, err := assertion(context.Background()); err == nil || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("a refused request must say so without quoting the request token, got %v", err)
 	}
 }
 
