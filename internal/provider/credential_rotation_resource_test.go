@@ -184,7 +184,7 @@ resource "segura_credential_rotation" "test" {
 }
 
 // testAccMongoAdmin connects to a deployment as the stack's admin user.
-func testAccMongoAdmin(t *testing.T, uri string) *mongo.Client {
+func testAccMongoAdmin(t testing.TB, uri string) *mongo.Client {
 	t.Helper()
 	cfg := testAccConfig()
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(5 * time.Second).
