@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -312,5 +313,55 @@ resource "segura_keyvault_sync" "many" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    []resource.TestStep{{Config: cfg, ConfigStateChecks: checks}},
+	})
+}
+
+// TestAccKeyVaultSyncUsesApplicationIdentity: the provider's own identity
+// has no access to the vault, the application carries a service principal
+// that has; the binding reaches the vault as the application, because the
+// client secret travels with the whole-object reference.
+func TestAccKeyVaultSyncUsesApplicationIdentity(t *testing.T) {
+	t.Parallel()
+	st := testAccStack(t)
+	c := testAccConfig()
+	providerClient, err := uuid.GenerateUUID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.KeyVault.AddClient(providerClient, "no-access-"+providerClient) // no access policy anywhere
+	name := testAccName("acc-sync-appid")
+	vaultName, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	version := testAccPutSecret(t, vaultURL, secretName, "app-identity")
+	cfg := testAccProviderConfigWith(providerClient, "no-access-"+providerClient) + fmt.Sprintf(`
+resource "segura_device" "test" {
+  name    = %q
+  address = %q
+}
+
+resource "segura_credential" "test" {
+  device   = segura_device.test
+  username = "orders_app"
+}
+`, name, c.MongoDBHostPort()) + testAccScopeHCL(name, nil) +
+		testAccApplicationHCL(name, vaultName, vaultURL, fmt.Sprintf("client_id = %q\n  client_secret = %q", c.ClientID, c.ClientSecret)) + fmt.Sprintf(`
+resource "segura_keyvault_sync" "test" {
+  credential  = segura_credential.test
+  application = segura_dsm_application.test
+  secret_name = %q
+}
+`, secretName)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("latest_version"), knownvalue.StringExact(version)),
+				statecheck.ExpectKnownValue(testAccSync, tfjsonpath.New("application").AtMapKey("client_id"), knownvalue.StringExact(c.ClientID)),
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectSensitiveValue(testAccSync, tfjsonpath.New("application").AtMapKey("client_secret"))},
+			},
+		}},
 	})
 }
