@@ -133,4 +133,10 @@ resource "segura_credential_rotation" "orders_app" {
     segura_keyvault_sync.orders_db_password, # the first is the primary
     segura_keyvault_sync.orders_db_uri,
   ]
+
+  # Changing any value here rotates at the next apply, whatever the
+  # schedule says: the lever for "this password leaked, rotate now".
+  triggers = {
+    manual = var.manual_rotation
+  }
 }

@@ -29,6 +29,12 @@ variable "replica_vault_url" {
   default     = null
 }
 
+variable "manual_rotation" {
+  description = "Any value; setting a new one rotates the password at the next apply. make demo ROTATE=1 does."
+  type        = string
+  default     = "initial"
+}
+
 # How the provider signs in to Microsoft Entra ID. In CI prefer OIDC or a
 # managed identity (see examples/provider); a client secret keeps this short.
 

@@ -71,7 +71,8 @@ const (
 	logFile      = "devstack.log"
 	stateFile    = "quickstart.tfstate"
 	planFile     = "quickstart.tfplan"
-	stackIDFile  = "quickstart.stack" // which stack the state belongs to
+	stackIDFile  = "quickstart.stack"   // which stack the state belongs to
+	triggerFile  = "quickstart.trigger" // the manual_rotation value applied last
 	cliConfig    = "terraform.rc"
 	devstackBin  = "bin/devstack"
 	providerBin  = "bin/terraform-provider-segura"
@@ -82,6 +83,7 @@ func main() {
 	dir := flag.String("dir", ".devstack", "the local stack's directory (git-ignored)")
 	example := flag.String("example", "examples/quickstart", "the Terraform configuration to apply")
 	down := flag.Bool("down", false, "stop the local stack started by the demo, and exit")
+	rotate := flag.Bool("rotate", false, "rotate now, whatever the schedule says, by giving the quickstart's manual_rotation a new value")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -90,7 +92,7 @@ func main() {
 	if *down {
 		err = stopStack(*dir)
 	} else {
-		err = run(ctx, *dir, *example)
+		err = run(ctx, *dir, *example, *rotate)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -106,7 +108,7 @@ type demo struct {
 	out     io.Writer
 }
 
-func run(ctx context.Context, dir, example string) error {
+func run(ctx context.Context, dir, example string, rotate bool) error {
 	started := time.Now()
 	d := &demo{out: os.Stdout}
 	var err error
@@ -144,7 +146,16 @@ func run(ctx context.Context, dir, example string) error {
 		return fmt.Errorf("read the current password from Key Vault: %w", err)
 	}
 
-	t := &terraform{bin: tf, dir: d.example, env: d.terraformEnv()}
+	// manual_rotation keeps its last applied value unless asked to change.
+	trigger := "initial"
+	if data, err := os.ReadFile(filepath.Join(d.dir, triggerFile)); err == nil {
+		trigger = strings.TrimSpace(string(data))
+	}
+	if rotate {
+		trigger = "rotate-" + time.Now().UTC().Format("20060102T150405Z")
+		fmt.Fprintf(d.out, "ROTATE=1: manual_rotation = %q, so this apply rotates whatever the schedule says\n", trigger)
+	}
+	t := &terraform{bin: tf, dir: d.example, env: append(d.terraformEnv(), "TF_VAR_manual_rotation="+trigger)}
 	if err := d.writeCLIConfig(); err != nil {
 		return err
 	}
@@ -162,6 +173,12 @@ func run(ctx context.Context, dir, example string) error {
 		for _, line := range planSummary(planOut) {
 			fmt.Fprintln(d.out, "  "+line)
 		}
+		// Why the rotation happens, from the plan itself (the text hides an unchanged reason).
+		if showOut, code, err := t.run(ctx, "show", "-no-color", "-json", filepath.Join(d.dir, planFile)); err == nil && code == 0 {
+			if reason := plannedReason(showOut); reason != "" {
+				fmt.Fprintf(d.out, "  %s rotates because: %s\n", rotationAddr, reason)
+			}
+		}
 		fmt.Fprintln(d.out, "\n$ terraform apply quickstart.tfplan")
 		applyOut, code, err := t.run(ctx, "apply", "-input=false", "-no-color", "-compact-warnings",
 			"-state="+filepath.Join(d.dir, stateFile), filepath.Join(d.dir, planFile))
@@ -174,6 +191,9 @@ func run(ctx context.Context, dir, example string) error {
 		}
 		for _, line := range applySummary(applyOut) {
 			fmt.Fprintln(d.out, "  "+line)
+		}
+		if err := os.WriteFile(filepath.Join(d.dir, triggerFile), []byte(trigger+"\n"), 0o600); err != nil {
+			return err
 		}
 		rotated = true
 	default:
@@ -359,7 +379,7 @@ func (d *demo) forgetOtherStacks() error {
 	if _, err := os.Stat(filepath.Join(d.dir, stateFile)); err == nil {
 		fmt.Fprintln(d.out, "local stack: new since the last demo, so the quickstart starts over (old state removed)")
 	}
-	for _, f := range []string{stateFile, stateFile + ".backup", planFile} {
+	for _, f := range []string{stateFile, stateFile + ".backup", planFile, triggerFile} {
 		if err := os.Remove(filepath.Join(d.dir, f)); err != nil && !os.IsNotExist(err) {
 			return err
 		}
@@ -511,7 +531,7 @@ provider_installation {
 }
 
 // planSummary keeps the lines of a plan a reader needs: which resources
-// change, why the rotation happens, and the totals.
+// change, and the totals.
 func planSummary(out []byte) []string {
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -522,11 +542,37 @@ func planSummary(out []byte) []string {
 			strings.HasPrefix(line, "# ") && strings.Contains(line, " must be "),
 			strings.HasPrefix(line, "Plan: "):
 			lines = append(lines, line)
-		case strings.Contains(line, "last_rotation_reason") && strings.Contains(line, "="):
-			lines = append(lines, "    "+line)
 		}
 	}
 	return lines
+}
+
+// plannedReason returns the rotation's last_rotation_reason in a plan
+// (terraform show -json), or "" when the plan does not rotate.
+func plannedReason(showJSON []byte) string {
+	var plan struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				Actions []string `json:"actions"`
+				After   struct {
+					Reason string `json:"last_rotation_reason"`
+				} `json:"after"`
+				AfterUnknown struct {
+					LastRotatedAt bool `json:"last_rotated_at"`
+				} `json:"after_unknown"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if json.Unmarshal(showJSON, &plan) != nil {
+		return ""
+	}
+	for _, rc := range plan.ResourceChanges {
+		if rc.Address == rotationAddr && rc.Change.AfterUnknown.LastRotatedAt {
+			return rc.Change.After.Reason
+		}
+	}
+	return ""
 }
 
 // applySummary keeps the rotation's progress lines and the totals.
