@@ -46,6 +46,13 @@ func (e *Emulator) adminHandler() http.Handler {
 		e.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("DELETE /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !e.RemoveFault(r.PathValue("id")) {
+			writeError(w, http.StatusNotFound, "FaultNotFound", "no fault with id "+r.PathValue("id"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /throttle", func(w http.ResponseWriter, r *http.Request) {
 		writeThrottle(w, e)
 	})

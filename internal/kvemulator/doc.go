@@ -84,6 +84,7 @@
 //	POST   {admin}/faults                 body: Fault as JSON ({"vault","method","path","count","action","status","code","message","retryAfter","body","contentType","delay":"30s"}) -> 201 {"id":"fault-1"}
 //	GET    {admin}/faults                 -> active faults
 //	DELETE {admin}/faults                 -> 204; also releases held requests
+//	DELETE {admin}/faults/{id}            -> 204 (404 if unknown); removes one fault, releasing the calls it holds
 //	GET    {admin}/throttle               -> {"enabled":false,"writes":300,"others":4000,"window":"10s"}
 //	PUT    {admin}/throttle               body: {"enabled":true,"writes":300,"others":4000,"window":"10s"} (omitted fields unchanged) -> current settings
 //	GET    {admin}/vaults                 -> [{"name":"orders","url":"https://127.0.0.1:PORT/"}]

@@ -140,7 +140,6 @@ func Start(opts Options) (*Emulator, error) {
 		policies:      map[string][]Permission{},
 		done:          make(chan struct{}),
 	}
-	e.faults.init()
 	e.throttle.enabled = opts.Throttle
 	e.throttle.limits = DefaultLimits
 
@@ -310,5 +309,10 @@ func (e *Emulator) InjectFault(f Fault) string { return e.faults.add(f) }
 
 // ClearFaults removes every fault and releases requests held by delay faults.
 func (e *Emulator) ClearFaults() { e.faults.clear() }
+
+// RemoveFault removes the fault with the id InjectFault returned, releasing
+// the calls it holds, and leaves every other fault in place: tests that run
+// in parallel against one emulator remove only their own.
+func (e *Emulator) RemoveFault(id string) bool { return e.faults.remove(id) }
 
 func vaultKey(name string) string { return lower(name) }

@@ -83,17 +83,18 @@ type activeFault struct {
 	id        string
 	fault     Fault
 	path      *regexp.Regexp
-	remaining int // calls left when fault.Count > 0
+	remaining int           // calls left when fault.Count > 0
+	released  chan struct{} // closed when the fault is removed: held calls go on
 }
 
 type faultSet struct {
-	mu       sync.Mutex
-	nextID   int
-	faults   []*activeFault
-	released chan struct{} // closed and replaced by clear
+	mu     sync.Mutex
+	nextID int
+	faults []*activeFault
+	// held are faults used up by their count whose delayed calls may still
+	// be waiting; removal and clear release them too.
+	held []*activeFault
 }
-
-func (s *faultSet) init() { s.released = make(chan struct{}) }
 
 // add panics, like regexp.MustCompile, when the fault is invalid: a test
 // that injects a malformed fault is broken and should say so loudly.
@@ -105,16 +106,42 @@ func (s *faultSet) add(f Fault) string {
 	defer s.mu.Unlock()
 	s.nextID++
 	id := "fault-" + strconv.Itoa(s.nextID)
-	s.faults = append(s.faults, &activeFault{id: id, fault: f, path: regexp.MustCompile(f.Path), remaining: f.Count})
+	s.faults = append(s.faults, &activeFault{id: id, fault: f, path: regexp.MustCompile(f.Path), remaining: f.Count, released: make(chan struct{})})
 	return id
 }
 
+// clear removes every fault and releases every held call.
 func (s *faultSet) clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
-	close(s.released)
-	s.released = make(chan struct{})
+	for _, af := range append(s.faults, s.held...) {
+		close(af.released)
+	}
+	s.faults, s.held = nil, nil
+}
+
+// remove removes one fault and releases the calls it holds; other faults,
+// perhaps injected by tests running in parallel, stay. It reports whether
+// the fault was there.
+func (s *faultSet) remove(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found := false
+	keep := func(list []*activeFault) []*activeFault {
+		out := list[:0]
+		for _, af := range list {
+			if af.id == id {
+				close(af.released)
+				found = true
+				continue
+			}
+			out = append(out, af)
+		}
+		return out
+	}
+	s.faults = keep(s.faults)
+	s.held = keep(s.held)
+	return found
 }
 
 func (s *faultSet) list() []faultJSON {
@@ -136,7 +163,7 @@ func (s *faultSet) list() []faultJSON {
 }
 
 // take returns the first fault matching the request, consuming one of its
-// calls, and the channel that ClearFaults closes.
+// calls, and the channel that releases a call the fault holds.
 func (s *faultSet) take(vaultName string, r *http.Request) (*Fault, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,11 +187,14 @@ func (s *faultSet) take(vaultName string, r *http.Request) (*Fault, <-chan struc
 			af.remaining--
 			if af.remaining == 0 {
 				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+				if f.Delay > 0 {
+					s.held = append(s.held, af)
+				}
 			}
 		}
-		return &f, s.released
+		return &f, af.released
 	}
-	return nil, s.released
+	return nil, nil
 }
 
 // faultHandler applies injected faults in front of a listener's handler.

@@ -323,3 +323,46 @@ func TestFaultActions(t *testing.T) {
 		requireResponseError(t, err, 404, "SecretNotFound")
 	})
 }
+
+// TestRemoveFaultLeavesOthers: parallel tests share one emulator, so each
+// removes only its own fault; removing a delay fault releases the call it
+// holds.
+func TestRemoveFaultLeavesOthers(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, kvemulator.Options{})
+	client, _ := s.newClient(t, clientOptions{})
+	ctx := ctxFor(t)
+	for _, name := range []string{"mine", "theirs"} {
+		if _, err := client.SetSecret(ctx, name, azsecrets.SetSecretParameters{Value: ptr("v")}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := s.emulator.InjectFault(kvemulator.Fault{Vault: s.vaultName, Method: http.MethodGet, Path: "^/secrets/mine/?$", Action: "delay", Delay: time.Hour})
+	s.emulator.InjectFault(kvemulator.Fault{Vault: s.vaultName, Method: http.MethodGet, Path: "^/secrets/theirs/?$", Action: "status", Status: 500, Code: "InternalError", Message: "theirs"})
+
+	done := make(chan error, 1)
+	go func() { _, err := client.GetSecret(ctx, "mine", "", nil); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("the delay fault did not hold the call (err=%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if !s.emulator.RemoveFault(mine) {
+		t.Fatal("RemoveFault did not find the fault")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("released call: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("removing the fault did not release the held call")
+	}
+	if s.emulator.RemoveFault(mine) {
+		t.Error("removing a fault twice reported success")
+	}
+	var respErr *azcore.ResponseError
+	if _, err := client.GetSecret(ctx, "theirs", "", nil); !errors.As(err, &respErr) || respErr.StatusCode != 500 {
+		t.Errorf("the other fault was removed too: %v", err)
+	}
+}

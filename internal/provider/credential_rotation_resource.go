@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -109,7 +108,6 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			"id": schema.StringAttribute{
 				MarkdownDescription: "Versionless id of the primary (first) bound secret; the import id.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"credential": func() schema.SingleNestedAttribute {
 				a := rotationCredentialRefAttribute("The `segura_credential` to rotate, passed as the whole resource: `credential = segura_credential.orders_app`. " +
@@ -148,7 +146,6 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 				Computed: true,
 				Validators: []validator.String{stringvalidator.RegexMatches(keyvault.SecretNamePattern,
 					"must be 1-127 characters, each a letter, a digit or '-' (Key Vault's rule for secret names)")},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"last_rotated_at": schema.StringAttribute{
 				MarkdownDescription: "When the password was last rotated (RFC 3339, UTC).",
@@ -286,6 +283,11 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Both follow the primary binding, which the configuration may change.
+	plan.ID = types.StringUnknown()
+	if primary, ok := plan.primary(ctx); ok && !primary.SecretID.IsUnknown() {
+		plan.ID = primary.SecretID
+	}
 	if plan.EscrowSecretName.IsUnknown() {
 		resp.Diagnostics.Append(defaultEscrowName(ctx, &plan)...)
 	}
@@ -353,14 +355,23 @@ func (m *credentialRotationResourceModel) markRotating(reason string) {
 	m.PendingReason = types.StringValue("")
 }
 
+// primary returns the first binding; ok is false while it is unknown.
+func (m credentialRotationResourceModel) primary(ctx context.Context) (syncRef, bool) {
+	if m.Syncs.IsUnknown() || m.Syncs.IsNull() || len(m.Syncs.Elements()) == 0 {
+		return syncRef{}, false
+	}
+	obj, ok := m.Syncs.Elements()[0].(types.Object)
+	if !ok || obj.IsUnknown() {
+		return syncRef{}, false
+	}
+	s, d := syncRefFromObject(ctx, obj)
+	return s, !d.HasError()
+}
+
 func defaultEscrowName(ctx context.Context, m *credentialRotationResourceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
-	if m.Syncs.IsUnknown() || len(m.Syncs.Elements()) == 0 {
-		return diags
-	}
-	primary, d := syncRefFromObject(ctx, m.Syncs.Elements()[0].(types.Object))
-	diags.Append(d...)
-	if primary.SecretName.IsUnknown() {
+	primary, ok := m.primary(ctx)
+	if !ok || primary.SecretName.IsUnknown() {
 		return diags
 	}
 	name := primary.SecretName.ValueString() + escrowSuffix

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 	"fmt"
 	"regexp"
 	"strings"
@@ -486,8 +488,9 @@ func TestAccCredentialRotationParentAndDrift(t *testing.T) {
 	})
 }
 
-// TestAccCredentialRotationFailures: Key Vault refusing the write after
-// MongoDB changed, and MongoDB unreachable at preflight. Each leaves a
+// TestAccCredentialRotationFailures: a 429 storm ridden through, Key Vault
+// refusing the write after MongoDB changed, and MongoDB unreachable at
+// preflight. Each leaves a
 // password that logs in and is in Key Vault, and the next apply converges.
 func TestAccCredentialRotationFailures(t *testing.T) {
 	t.Parallel()
@@ -520,6 +523,7 @@ func TestAccCredentialRotationFailures(t *testing.T) {
 	withTrigger := func(v string) string {
 		return strings.Replace(c.hcl(), "syncs      =", fmt.Sprintf("triggers = { n = %q }\n  syncs      =", v), 1)
 	}
+	var fault string
 	stillLogsIn := func(*terraform.State) error {
 		// Whatever failed, the primary's value logs in.
 		resp, err := testAccSecretsClient(t, c.secrets[0].vaultURL()).GetSecret(context.Background(), c.secrets[0].name, "", nil)
@@ -534,8 +538,17 @@ func TestAccCredentialRotationFailures(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: withTrigger("1"), Check: c.checkConverged(t, uri, &last)},
 			{
+				// A short 429 storm on the write is ridden through by azcore's retry policy.
 				PreConfig: func() {
-					stack.KeyVault.InjectFault(kvemulator.Fault{Vault: secondVault, Method: "PUT", Path: "^/secrets/" + c.secrets[1].name + "$",
+					stack.KeyVault.InjectFault(kvemulator.Fault{Vault: secondVault, Method: "PUT", Path: "^/secrets/" + c.secrets[1].name + "$", Count: 2,
+						Action: kvemulator.FaultStatus, Status: 429, Code: "Throttled", Message: "Request was not allowed because the vault is being throttled.", RetryAfter: "1"})
+				},
+				Config: withTrigger("storm"),
+				Check:  c.checkConverged(t, uri, &last),
+			},
+			{
+				PreConfig: func() {
+					fault = stack.KeyVault.InjectFault(kvemulator.Fault{Vault: secondVault, Method: "PUT", Path: "^/secrets/" + c.secrets[1].name + "$",
 						Action: kvemulator.FaultStatus, Status: 403, Code: "Forbidden", Message: "The policy does not allow set"})
 				},
 				Config:      withTrigger("2"),
@@ -543,7 +556,7 @@ func TestAccCredentialRotationFailures(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					stack.KeyVault.ClearFaults()
+					stack.KeyVault.RemoveFault(fault)
 					if err := stillLogsIn(nil); err != nil {
 						t.Fatalf("after the failed write: %v", err)
 					}
@@ -710,4 +723,78 @@ resource "echo" "test" {}
 			{Config: c.hcl(), PlanOnly: true},
 		},
 	})
+}
+
+// TestAccCredentialRotationSavedPlanRace follows CI's plan-then-apply: a
+// plan saved with -out, a secret written by someone else in between (another
+// workspace rotating the same credential), then `terraform apply plan`. The
+// apply must stop before changing anything and say why; a fresh plan shows
+// the drift and the next apply converges.
+func TestAccCredentialRotationSavedPlanRace(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-race")
+	c := rotationChain{
+		name:     name,
+		username: "race_" + strings.ReplaceAll(name[len("acc-race-"):], "-", "_"),
+		secrets:  []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
+	}
+	uri := testAccConfig().MongoDBURI
+	original := "Original-Passw0rd-" + name
+	c.arrange(t, uri, original)
+	last := original
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if err := c.checkConverged(t, uri, &last)(nil); err != nil {
+		t.Fatal(err)
+	}
+
+	withTrigger := strings.Replace(c.hcl(), "syncs      =", "triggers = { n = \"2\" }\n  syncs      =", 1)
+	ws.Write(withTrigger)
+	ws.MustRun("plan", "-input=false", "-out=rotate.tfplan")
+	// Another workspace rotates the same credential in between.
+	primary := c.secrets[0]
+	theirs := "Rotated-by-another-workspace-" + name
+	testAccRecordSecret(theirs)
+	testAccMongoRun(t, uri, bson.D{{Key: "updateUser", Value: c.username}, {Key: "pwd", Value: theirs}})
+	if _, err := testAccSecretsClient(t, primary.vaultURL()).SetSecret(context.Background(), primary.name, azsecretsSet(theirs), nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ws.Run("apply", "-input=false", "rotate.tfplan")
+	if err == nil {
+		t.Fatalf("applying a plan whose secret changed since: want an error, got success\n%s", out)
+	}
+	if !testAccErrorPattern("Rotation stopped before changing anything", "changed since the plan", "terraform plan").MatchString(out) {
+		t.Fatalf("the error does not explain the race:\n%s", tail([]byte(out), 3000))
+	}
+	if err := testAccMongoLogin(uri, c.username, theirs); err != nil {
+		t.Fatalf("the refused apply changed MongoDB: %v", err)
+	}
+
+	// A fresh plan shows the foreign version; the apply converges from it.
+	out, err = ws.Run("plan", "-input=false", "-detailed-exitcode")
+	if code := exitCode(err); code != 2 || !strings.Contains(out, "did not write") {
+		t.Fatalf("plan after the race: exit code %d (want 2, changes), output:\n%s", code, tail([]byte(out), 3000))
+	}
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	last = theirs
+	if err := c.checkConverged(t, uri, &last)(nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err = ws.Run("plan", "-input=false", "-detailed-exitcode")
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("plan after converging: exit code %d, want 0 (no changes)\n%s", code, tail([]byte(out), 3000))
+	}
+}
+
+func exitCode(err error) int {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

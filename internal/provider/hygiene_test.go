@@ -91,6 +91,10 @@ func testAccStateHygiene() resource.TestCheckFunc {
 	}
 }
 
+// hygieneLogDir is where TRACE logs go; empty when tracing is off. Tests
+// that run the terraform CLI themselves (cli_test.go) log there too.
+var hygieneLogDir string
+
 // startHygieneLogs turns on TRACE logging of Terraform and of the provider
 // into one file per test under dir. SEGURA_TEST_TRACE_LOGS=off skips it
 // (for quicker local runs); make test keeps it on.
@@ -98,6 +102,7 @@ func startHygieneLogs(dir string) (bool, error) {
 	if os.Getenv("SEGURA_TEST_TRACE_LOGS") == "off" {
 		return false, nil
 	}
+	hygieneLogDir = dir
 	for k, v := range map[string]string{
 		"TF_LOG":           "TRACE", // the provider, served in-process
 		"TF_ACC_LOG":       "TRACE", // the terraform CLI

@@ -290,6 +290,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(logDir)
+	defer removeTestAccPlugin()
 	tracing, err := startHygieneLogs(logDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)

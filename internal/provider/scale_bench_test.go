@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,32 +25,11 @@ func BenchmarkApplyRotations(b *testing.B) {
 	if v := os.Getenv("SEGURA_BENCH_CREDENTIALS"); v != "" {
 		fmt.Sscanf(v, "%d", &n)
 	}
-	dir := b.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-segura"), ".")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	cliConfig := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(cliConfig, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "segura-community/segura" = %q
-  }
-  direct {}
-}
-`, pluginDir)), 0o600); err != nil {
-		b.Fatal(err)
-	}
-
 	cfg := testAccConfig()
 	vaultName, vaultURL := testAccVault()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		work := filepath.Join(dir, fmt.Sprintf("run-%d", i))
-		if err := os.MkdirAll(work, 0o700); err != nil {
-			b.Fatal(err)
-		}
+		ws := newCLIWorkspace(b)
 		prefix := fmt.Sprintf("bench%d_%d", time.Now().UnixNano()%1e6, i)
 		admin := testAccMongoAdmin(b, cfg.MongoDBURI)
 		client := testAccSecretsClient(b, vaultURL)
@@ -69,12 +46,6 @@ func BenchmarkApplyRotations(b *testing.B) {
 			}
 		}
 		hcl := testAccProviderConfig() + fmt.Sprintf(`
-terraform {
-  required_providers {
-    segura = { source = "segura-community/segura" }
-  }
-}
-
 locals {
   users = [for i in range(%d) : format("%s_%%03d", i)]
 }
@@ -123,29 +94,24 @@ resource "segura_credential_rotation" "app" {
   syncs      = [segura_keyvault_sync.app[each.key]]
 }
 `, n, prefix, cfg.MongoDBHostPort(), cfg.TenantID, vaultName, vaultURL)
-		if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(hcl), 0o600); err != nil {
-			b.Fatal(err)
-		}
+		ws.Write(hcl)
 		terraform := func(args ...string) (time.Duration, error) {
-			cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), args...)
-			cmd.Dir = work
-			cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_LOG=", "TF_LOG_PATH=")
 			start := time.Now()
-			out, err := cmd.CombinedOutput()
+			out, err := ws.Run(args...)
 			if err != nil {
-				return 0, fmt.Errorf("terraform %s: %v\n%s", args[0], err, tail(out, 4000))
+				return 0, fmt.Errorf("terraform %s: %v\n%s", args[0], err, tail([]byte(out), 4000))
 			}
 			return time.Since(start), nil
 		}
 
 		b.StartTimer()
-		applyTime, err := terraform("apply", "-auto-approve", "-input=false", "-no-color")
+		applyTime, err := terraform("apply", "-auto-approve", "-input=false")
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
 		// The plan after the apply must be empty: -detailed-exitcode exits 0.
-		planTime, err := terraform("plan", "-detailed-exitcode", "-input=false", "-no-color")
+		planTime, err := terraform("plan", "-detailed-exitcode", "-input=false")
 		if err != nil {
 			b.Fatalf("the plan after rotating %d credentials is not empty: %v", n, err)
 		}

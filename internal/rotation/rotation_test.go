@@ -274,7 +274,8 @@ func TestWriteFailureRollsBack(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretvalue.Password, secretvalue.JSON)
 	second := f.req.Bindings[1]
-	stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-b", Method: "PUT", Path: "^/secrets/" + second.SecretName + "$", Action: "status", Status: 403, Code: "Forbidden", Message: "permission revoked"})
+	fault := stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-b", Method: "PUT", Path: "^/secrets/" + second.SecretName + "$", Action: "status", Status: 403, Code: "Forbidden", Message: "permission revoked"})
+	defer stack.KeyVault.RemoveFault(fault)
 	_, err := Rotate(context.Background(), f.req)
 	var rotErr *Error
 	if !errors.As(err, &rotErr) || rotErr.Stage != StageWrite {
@@ -293,7 +294,6 @@ func TestWriteFailureRollsBack(t *testing.T) {
 			t.Errorf("%s does not hold the original password after roll-back", b.ID())
 		}
 	}
-	stack.KeyVault.ClearFaults()
 }
 
 // TestCrashBetweenChangeAndWrite stops a rotation right after updateUser, as
@@ -380,7 +380,8 @@ func TestPreflightFailuresChangeNothing(t *testing.T) {
 	t.Run("no set permission on the escrow", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, secretvalue.Password)
-		stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-a", Method: "PUT", Path: "^/secrets/" + f.req.Escrow.SecretName + "$", Action: "status", Status: 403, Code: "Forbidden", Message: "no set"})
+		fault := stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-a", Method: "PUT", Path: "^/secrets/" + f.req.Escrow.SecretName + "$", Action: "status", Status: 403, Code: "Forbidden", Message: "no set"})
+		defer stack.KeyVault.RemoveFault(fault)
 		_, err := Rotate(ctx, f.req)
 		assertPreflight(t, f, err, "escrow", "set permission")
 	})
