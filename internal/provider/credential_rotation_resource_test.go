@@ -3,8 +3,8 @@ package provider
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
