@@ -36,7 +36,7 @@ func testAccStack(t *testing.T) *testAccLocalStack {
 
 func init() {
 	startLocalStack = func(ctx context.Context, dir string) (func(), error) {
-		st, err := localstack.Start(ctx, localstack.Options{Dir: dir, Vaults: []string{"segura-dev", "segura-dev-2"}})
+		st, err := localstack.Start(ctx, localstack.Options{Dir: dir, Vaults: []string{"segura-dev", "segura-dev-2"}, MongoDBTLS: true})
 		if err != nil {
 			return nil, err
 		}
