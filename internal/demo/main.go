@@ -351,6 +351,10 @@ func stopStack(dir string) error {
 	pid, ok := runningPID(dir)
 	if !ok {
 		_ = os.Remove(filepath.Join(dir, pidFile))
+		if cfg, err := readConfig(dir); err == nil && answers(cfg) {
+			fmt.Println("local stack: running, but not started by make demo (make devstack?): stop it with Ctrl-C where it runs")
+			return nil
+		}
 		fmt.Println("local stack: not running")
 		return nil
 	}
@@ -363,8 +367,15 @@ func stopStack(dir string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_ = os.Remove(filepath.Join(dir, pidFile))
-	fmt.Printf("local stack: stopped (pid %d); its Key Vault contents are gone, so the next make demo starts over\n", pid)
+	// Key Vault's contents are gone: drop what only made sense with them.
+	// (FerretDB's data would also stop the next devstack in this directory
+	// from starting: its admin user would have another password.)
+	for _, f := range []string{pidFile, "ferretdb", stateFile, stateFile + ".backup", planFile, triggerFile, stackIDFile} {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("local stack: stopped (pid %d); Key Vault lived in memory, so the quickstart's state and MongoDB data were removed too and the next make demo starts over\n", pid)
 	return nil
 }
 
