@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -41,6 +43,36 @@ type Config struct {
 	ClientSecret  string            `json:"client_secret"` //
 	AuthorityHost string            `json:"authority_host"`
 	AdminURL      string            `json:"admin_url"` // fault injection, throttling, access policies
+}
+
+// MongoDBHostPort returns "host:port" of MongoDBURI.
+func (c Config) MongoDBHostPort() string { return HostPort(c.MongoDBURI) }
+
+// HostPort returns the first "host:port" of a mongodb:// URI.
+func HostPort(uri string) string {
+	s := strings.TrimPrefix(uri, "mongodb://")
+	s, _, _ = strings.Cut(s, "/")
+	s, _, _ = strings.Cut(s, "?")
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// SecondVaultURL returns the URL of a vault other than VaultURL (the first
+// by name), or "" when there is only one.
+func (c Config) SecondVaultURL() string {
+	names := make([]string, 0, len(c.Vaults))
+	for n := range c.Vaults {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if c.Vaults[n] != c.VaultURL {
+			return c.Vaults[n]
+		}
+	}
+	return ""
 }
 
 // Options configures Start.

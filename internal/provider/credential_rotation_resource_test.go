@@ -29,6 +29,7 @@ import (
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
+	"github.com/segura-community/terraform-provider-segura/internal/localstack"
 	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
 
@@ -83,7 +84,7 @@ func (c rotationChain) parentUser() string { return c.username + "_admin" }
 
 func (c rotationChain) hostPort() string {
 	if c.mongoURI != "" {
-		return hostPortOf(c.mongoURI)
+		return localstack.HostPort(c.mongoURI)
 	}
 	return testAccConfig().MongoDBHostPort()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/segura-community/terraform-provider-segura/internal/localstack"
 )
 
 // checkRefConsistency fails when a reference shape names a field the
@@ -128,7 +129,7 @@ func TestAccDeviceTLS(t *testing.T) {
 	if c.MongoDBTLSURI == "" || c.MongoDBCACertFile == "" {
 		t.Skip("the stack has no MongoDB TLS listener")
 	}
-	host, port, err := net.SplitHostPort(hostPortOf(c.MongoDBTLSURI))
+	host, port, err := net.SplitHostPort(localstack.HostPort(c.MongoDBTLSURI))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -40,13 +38,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		raw, err := json.Marshal(st.Config)
-		if err == nil {
-			err = json.Unmarshal(raw, &testAccEnv.Config)
-		}
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("reading the local stack's config: %w", err), st.Stop())
-		}
+		testAccEnv.Config = st.Config
 		testAccEnv.Local = true
 		testAccLocal = testAccLocalStack{Config: testAccEnv.Config, KeyVault: st.KeyVault, MongoDB: st.MongoDB}
 		return func() {

@@ -31,7 +31,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +48,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/localstack"
 )
 
 // testAccProtoV6ProviderFactories serves the provider in-process to the
@@ -58,53 +58,9 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 }
 
 // testStackConfig is what the acceptance tests know about the MongoDB
-// deployment and the Key Vault(s) they run against. Its JSON form is the local
-// stack's Config.
-type testStackConfig struct {
-	MongoDBURI           string            `json:"mongodb_uri"`
-	MongoDBAdminUsername string            `json:"mongodb_admin_username"`
-	MongoDBAdminPassword string            `json:"mongodb_admin_password"`
-	MongoDBTLSURI        string            `json:"mongodb_tls_uri"`
-	MongoDBCACertFile    string            `json:"mongodb_ca_cert_file"`
-	VaultURL             string            `json:"vault_url"`
-	Vaults               map[string]string `json:"vaults"`
-	CACertFile           string            `json:"ca_cert_file"`
-	TenantID             string            `json:"tenant_id"`
-	ClientID             string            `json:"client_id"`
-	ClientSecret         string            `json:"client_secret"`
-	AuthorityHost        string            `json:"authority_host"`
-	AdminURL             string            `json:"admin_url"`
-}
-
-// MongoDBHostPort returns "host:port" of the plain (non-TLS) MongoDB URI.
-func (c testStackConfig) MongoDBHostPort() string {
-	return hostPortOf(c.MongoDBURI)
-}
-
-// SecondVaultURL returns the URL of a vault other than VaultURL, or "".
-func (c testStackConfig) SecondVaultURL() string {
-	names := make([]string, 0, len(c.Vaults))
-	for n := range c.Vaults {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if c.Vaults[n] != c.VaultURL {
-			return c.Vaults[n]
-		}
-	}
-	return ""
-}
-
-func hostPortOf(uri string) string {
-	s := strings.TrimPrefix(uri, "mongodb://")
-	s, _, _ = strings.Cut(s, "/")
-	s, _, _ = strings.Cut(s, "?")
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
+// deployment and the Key Vault(s) they run against: the local stack's
+// Config, or the same fields filled from SEGURA_TEST_* variables.
+type testStackConfig = localstack.Config
 
 // testAccEnv is the stack the acceptance tests run against. Local is true
 // for the local stack (localstack_test.go then exposes it via testAccStack).
