@@ -117,7 +117,11 @@ func TestReport(t *testing.T) {
 		}
 	}
 
-	r.Rotated = false
+	r.Rotated, r.Changed = false, true
+	if got := r.String(); !strings.HasPrefix(got, "Applied, without a rotation: ") {
+		t.Errorf("report of an apply that did not rotate:\n%s", got)
+	}
+	r.Changed = false
 	r.Outputs.NextRotationAt = ""
 	if got := r.String(); !strings.HasPrefix(got, "No changes: the password of orders_app on mongodb://127.0.0.1:1/ was not rotated (next rotation due at never") {
 		t.Errorf("no-change report:\n%s", got)
