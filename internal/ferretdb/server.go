@@ -51,8 +51,8 @@ type Server struct {
 }
 
 // Start builds FerretDB if needed, starts it on free loopback ports with the
-// SQLite backend and SCRAM authentication, and returns once the admin user
-// can log in.
+// SQLite backend, SCRAM authentication and empty data, and returns once the
+// admin user can log in.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("ferretdb: Options.Dir is required")
@@ -65,6 +65,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 60 * time.Second
+	}
+	// A fresh server starts from empty data: users left by an earlier run
+	// would carry that run's random admin password, which this one cannot
+	// log in with. Restart keeps the data.
+	if err := os.RemoveAll(filepath.Join(opts.Dir, "data")); err != nil {
+		return nil, fmt.Errorf("clear FerretDB data left by an earlier run: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Dir, "data"), 0o700); err != nil {
 		return nil, fmt.Errorf("create FerretDB data directory: %w", err)

@@ -174,3 +174,26 @@ func TestRestartKeepsUsers(t *testing.T) {
 		t.Fatal("still running after Stop")
 	}
 }
+
+// TestStartAgainInTheSameDirectory: a second Start in a directory an earlier
+// server used (devstack run twice) starts clean instead of failing on the
+// earlier run's admin user.
+func TestStartAgainInTheSameDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := Start(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Start(context.Background(), Options{Dir: dir, StartTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("second start in the same directory: %v", err)
+	}
+	t.Cleanup(func() { _ = second.Stop() })
+	if second.AdminPassword() == first.AdminPassword() {
+		t.Fatal("both runs got the same random admin password; the test proves nothing")
+	}
+}
