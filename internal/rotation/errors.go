@@ -48,3 +48,14 @@ func (e *ConcurrentChangeError) Error() string {
 func (r *run) fail(stage Stage, action string, err error, advice string) error {
 	return &Error{Account: r.req.Account.String(), Stage: stage, Action: action, Err: err, MongoDB: r.mongoState, Advice: advice}
 }
+
+// ConcurrentRotationError means another rotation of the same credential
+// staged a password in the escrow secret while this one ran.
+type ConcurrentRotationError struct {
+	Escrow string
+	Other  string // the other rotation's id
+}
+
+func (e *ConcurrentRotationError) Error() string {
+	return fmt.Sprintf("rotation %s of the same credential staged its password in %s while this one ran", e.Other, e.Escrow)
+}

@@ -148,6 +148,14 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if err := r.stage(ctx, newPassword); err != nil {
 		return nil, err
 	}
+	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
+		r.finishEscrow(ctx, escrowDone)
+		if err == nil {
+			err = &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
+		}
+		return nil, r.fail(StagePreflight, "checking that no other rotation of this credential is running", err,
+			"Nothing was changed. Another apply is rotating this credential at the same moment; run terraform plan again once it has finished.")
+	}
 	if err := r.change(ctx, newPassword); err != nil {
 		return nil, err
 	}
@@ -157,6 +165,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if err := r.verify(ctx, newPassword); err != nil {
 		return nil, err
 	}
+	r.retireEscrows(ctx)
 	r.finishEscrow(ctx, escrowDone)
 	r.req.Mongo.Forget(ctx, req.Deployment, r.actor(r.current))
 	return r.result, nil
@@ -195,6 +204,7 @@ type run struct {
 	actorPassword string // what the actor authenticates with; for self-rotation, current
 
 	escrowVersion string
+	adopted       string // pending escrow version of an earlier rotation whose password is the current one
 	mongoState    string
 	written       []int // indexes of bindings written with the new password
 }
@@ -251,6 +261,7 @@ func (r *run) preflight(ctx context.Context) error {
 		if err == nil {
 			r.current, r.accountOld, r.actorPassword = c.password, c.password, c.password
 			r.result.PasswordSource = c.source
+			r.adopted = c.escrowVersion
 			return nil
 		}
 		if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
@@ -299,11 +310,14 @@ type candidate struct {
 	source   string
 	password string
 	primary  bool
+	// escrowVersion is set when the password comes from a pending escrow
+	// version of an earlier rotation, which this one then takes over.
+	escrowVersion string
 }
 
 // candidates lists the passwords that might be the account's current one,
-// most likely first: the primary secret, a pending escrow, the other
-// secrets, the bootstrap password. notes says why a source gave nothing.
+// most likely first: the primary secret, pending escrows (newest first), the
+// other secrets, the bootstrap password. notes says why a source gave nothing.
 func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 	var out []candidate
 	var notes []string
@@ -325,7 +339,9 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 			add(candidate{source: fmt.Sprintf("%s version %s", b.describe(), v.Version), password: pw, primary: i == 0})
 		}
 		if i == 0 {
-			if c, ok := r.pendingEscrow(ctx); ok {
+			escrowed, escrowNotes := r.escrowCandidates(ctx)
+			notes = append(notes, escrowNotes...)
+			for _, c := range escrowed {
 				add(c)
 			}
 		}
@@ -334,41 +350,6 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 		add(candidate{source: "the bootstrap password", password: r.req.BootstrapPassword})
 	}
 	return out, notes
-}
-
-// pendingEscrow returns the escrowed password of an earlier rotation that did
-// not finish.
-func (r *run) pendingEscrow(ctx context.Context) (candidate, bool) {
-	e := r.req.Escrow
-	v, err := e.Vault.GetSecretValue(ctx, e.SecretName, "")
-	if err != nil || !v.Enabled || v.Tags[TagEscrowState] != escrowPending || v.Tags[keyvault.TagCredential] != r.req.CredentialID {
-		return candidate{}, false
-	}
-	return candidate{source: fmt.Sprintf("escrow %s version %s (rotation %s)", e.ID(), v.Version, v.Tags[keyvault.TagRotationID]), password: v.Value}, true
-}
-
-// stage writes the new password to the escrow secret. It is also the first
-// write to the primary secret's vault, so a missing "set" permission stops
-// the rotation here, before MongoDB changes.
-func (r *run) stage(ctx context.Context, newPassword string) error {
-	e := r.req.Escrow
-	s, err := e.Vault.SetSecretValue(ctx, e.SecretName, keyvault.SecretWrite{
-		Value:       newPassword,
-		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
-		Tags: map[string]string{
-			keyvault.TagCredential: r.req.CredentialID,
-			keyvault.TagRotationID: r.result.RotationID,
-			keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
-			TagEscrowState:         escrowPending,
-			TagEscrowFor:           r.req.Bindings[0].ID(),
-		},
-	})
-	if err != nil {
-		return r.fail(StagePreflight, "staging the new password in the escrow secret "+e.ID(), err,
-			"Nothing was changed in MongoDB. The provider needs get and set permission on the escrow secret in the primary secret's vault; fix that and apply again.")
-	}
-	r.escrowVersion = s.Version
-	return nil
 }
 
 // change runs updateUser. If the command's outcome is unknown (the
@@ -389,6 +370,11 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
 	}
+	if other, ok := r.concurrentChange(ctx); ok {
+		r.finishEscrow(ctx, escrowDone)
+		return r.fail(StageChange, "changing the password in MongoDB", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
+	}
 	r.mongoState = "is in an unknown state (neither password could be verified)"
 	return r.fail(StageChange, "changing the password in MongoDB", err,
 		fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply tries it and the previous password and finishes the rotation.", r.req.Escrow.ID()))
@@ -398,6 +384,13 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 // first failure (after azcore's retries) rolls everything back.
 func (r *run) write(ctx context.Context, newPassword string) error {
 	for i, b := range r.req.Bindings {
+		if other, err := r.otherRotationStagedLater(ctx); err == nil && other != "" {
+			// The later rotation found our password (escrowed or written)
+			// and owns the credential now: writing on would race it.
+			return r.fail(StageWrite, "writing the new password to "+b.describe(), &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+				fmt.Sprintf("MongoDB had the new password of this rotation, kept in the escrow secret %s, when rotation %s started and took over; this one stopped without writing more so as not to overwrite it. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.",
+					r.req.Escrow.ID(), other))
+		}
 		v, err := r.writeBinding(ctx, b, newPassword, r.result.RotationID)
 		if err != nil {
 			return r.rollback(ctx, newPassword, i, err)
@@ -505,6 +498,11 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 			return r.fail(StageVerify, fmt.Sprintf("reading back version %s of %s", version, b.describe()), err,
 				fmt.Sprintf("MongoDB has the new password (verified), also kept in the escrow secret %s. The next plan re-reads the secret and the next apply rewrites it if it differs.", r.req.Escrow.ID()))
 		}
+		if latest, err := b.Vault.SecretProperties(ctx, b.SecretName); err == nil && latest.Version != version {
+			return r.fail(StageVerify, "checking the latest version of "+b.describe(),
+				&ConcurrentChangeError{Secret: b.ID(), Planned: version, Found: latest.Version},
+				fmt.Sprintf("MongoDB has the new password (verified), also kept in the escrow secret %s, but someone wrote the secret after this rotation. The next plan shows the drift and the next apply converges from whichever password MongoDB accepts.", r.req.Escrow.ID()))
+		}
 		pw, err := secretvalue.Parse(b.Format, got.Value)
 		if err != nil || subtle.ConstantTimeCompare([]byte(pw), []byte(newPassword)) != 1 {
 			return r.fail(StageVerify, fmt.Sprintf("reading back version %s of %s", version, b.describe()), errors.New("the value read back differs from the value written"),
@@ -512,27 +510,6 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 		}
 	}
 	return nil
-}
-
-// finishEscrow marks the staged version done and disables it, so the vault
-// keeps no readable extra copy. Failure is only a warning: the escrow then
-// holds the current password, in the same vault as the primary secret.
-func (r *run) finishEscrow(ctx context.Context, state string) {
-	if r.escrowVersion == "" {
-		return
-	}
-	e := r.req.Escrow
-	disabled := false
-	tags := map[string]string{
-		keyvault.TagCredential: r.req.CredentialID,
-		keyvault.TagRotationID: r.result.RotationID,
-		keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
-		TagEscrowState:         state,
-		TagEscrowFor:           r.req.Bindings[0].ID(),
-	}
-	if err := e.Vault.UpdateSecretVersion(context.WithoutCancel(ctx), e.SecretName, r.escrowVersion, tags, &disabled); err != nil {
-		r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not disable the escrow version %s of %s: %v", r.escrowVersion, e.ID(), err))
-	}
 }
 
 func mechanisms(id mongodb.Identity) []string {

@@ -449,3 +449,86 @@ func TestInspectReportsDrift(t *testing.T) {
 		t.Errorf("after deleting the primary: drift %q", st.Drift)
 	}
 }
+
+// TestTakeOverFromARotationStillRunning: rotation A has changed MongoDB and
+// is about to write its secrets when rotation B starts. B finds A's password
+// in the escrow, takes over and finishes; A, resuming, sees it has been
+// taken over and writes nothing, so it cannot overwrite B's secrets.
+func TestTakeOverFromARotationStillRunning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, secretvalue.Password, secretvalue.JSON)
+	a := &run{req: f.req, result: &Result{RotationID: "rotation-a", RotatedAt: f.req.Now, Versions: map[string]string{}}}
+	if err := a.preflight(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pwA, _ := password.Generate(f.req.Policy, f.username, nil)
+	if err := a.stage(ctx, pwA); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.change(ctx, pwA); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := Rotate(ctx, f.req)
+	if err != nil {
+		t.Fatalf("rotation B: %v", err)
+	}
+	if !strings.Contains(b.PasswordSource, "rotation-a") {
+		t.Errorf("B found the current password in %q, want A's escrow", b.PasswordSource)
+	}
+	newPassword := f.assertConverged()
+
+	err = a.write(ctx, pwA)
+	var conc *ConcurrentRotationError
+	if !errors.As(err, &conc) || conc.Other != b.RotationID {
+		t.Fatalf("A resuming after B took over: want a ConcurrentRotationError naming B, got %v", err)
+	}
+	if again := f.assertConverged(); again != newPassword {
+		t.Error("A overwrote B's secrets")
+	}
+	// Nothing readable is left in the escrow.
+	if pending, _ := (&run{req: f.req}).enabledEscrows(ctx); len(pending) != 0 {
+		t.Errorf("%d escrow version(s) left enabled", len(pending))
+	}
+}
+
+// TestSimultaneousRotations starts several rotations of one credential at
+// once: at most one goes on, the others say another rotation was running
+// (or, having lost the race to log in, that no known password works), and a
+// rotation afterwards converges.
+func TestSimultaneousRotations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, secretvalue.Password, secretvalue.ConnectionString)
+	const n = 4
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := Rotate(ctx, f.req)
+			errs <- err
+		}()
+	}
+	succeeded := 0
+	for i := 0; i < n; i++ {
+		err := <-errs
+		if err == nil {
+			succeeded++
+			continue
+		}
+		var conc *ConcurrentRotationError
+		var change *ConcurrentChangeError
+		if !errors.As(err, &conc) && !errors.As(err, &change) && !strings.Contains(err.Error(), "no known password logs in") {
+			t.Errorf("a losing rotation failed for another reason: %v", err)
+		}
+	}
+	t.Logf("%d of %d simultaneous rotations succeeded", succeeded, n)
+	if succeeded > 1 {
+		t.Errorf("%d rotations of one credential all went on; at most one may", succeeded)
+	}
+	f.req.Now = time.Now()
+	if _, err := Rotate(ctx, f.req); err != nil {
+		t.Fatalf("rotation after the race: %v", err)
+	}
+	f.assertConverged()
+}

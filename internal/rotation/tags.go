@@ -19,4 +19,7 @@ const (
 
 	escrowPending = "pending"
 	escrowDone    = "done"
+	// takeoverSuffix marks, in TagRotationID, a pending version that a later
+	// rotation took over: "<later rotation id>-takeover".
+	takeoverSuffix = "-takeover"
 )

@@ -1,0 +1,229 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
+)
+
+// The escrow secret does two jobs. It keeps the password a rotation is about
+// to set in MongoDB, so a run that dies before writing the bound secrets
+// loses nothing; and its versions coordinate rotations of one credential
+// that run at the same time (two workspaces, two CI jobs): of the pending
+// versions, the newest owns the credential. A rotation checks that it is
+// still the newest before changing MongoDB and before each secret write, and
+// stops when a later one has staged; every rotation sees the same order, so
+// at most one of two simultaneous rotations goes on. A later rotation first
+// tries the passwords of pending versions, which is how it takes over from
+// one that died or stopped.
+
+// enabledEscrows lists this credential's enabled escrow versions, newest
+// first (ties in Key Vault's one-second timestamps broken by version id, the
+// same way for every reader). A finished rotation disables its version, so
+// these are the passwords of rotations that are running, stopped or died.
+func (r *run) enabledEscrows(ctx context.Context) ([]keyvault.Secret, error) {
+	e := r.req.Escrow
+	versions, err := e.Vault.SecretVersions(ctx, e.SecretName)
+	if errors.Is(err, keyvault.ErrSecretNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []keyvault.Secret
+	for _, v := range versions {
+		if v.Enabled && v.Tags[keyvault.TagCredential] == r.req.CredentialID {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return newerEscrow(out[i], out[j]) })
+	return out, nil
+}
+
+// pendingEscrows are the enabled versions of rotations still in progress
+// (or that died): the coordination between simultaneous rotations.
+func (r *run) pendingEscrows(ctx context.Context) ([]keyvault.Secret, error) {
+	enabled, err := r.enabledEscrows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := enabled[:0]
+	for _, v := range enabled {
+		if v.Tags[TagEscrowState] == escrowPending {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// escrowCandidates returns the passwords of enabled escrow versions.
+func (r *run) escrowCandidates(ctx context.Context) ([]candidate, []string) {
+	e := r.req.Escrow
+	pending, err := r.enabledEscrows(ctx)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("escrow %s: %v", e.ID(), err)}
+	}
+	var out []candidate
+	var notes []string
+	for _, p := range pending {
+		v, err := e.Vault.GetSecretValue(ctx, e.SecretName, p.Version)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("escrow %s version %s: %v", e.ID(), p.Version, err))
+			continue
+		}
+		out = append(out, candidate{source: fmt.Sprintf("escrow %s version %s (rotation %s)", e.ID(), p.Version, p.Tags[keyvault.TagRotationID]), password: v.Value, escrowVersion: p.Version})
+	}
+	return out, notes
+}
+
+// stage writes the new password to the escrow secret. It is also the first
+// write to the primary secret's vault, so a missing "set" permission stops
+// the rotation here, before MongoDB changes.
+func (r *run) stage(ctx context.Context, newPassword string) error {
+	e := r.req.Escrow
+	if r.adopted != "" {
+		// Taking over: the earlier rotation, if it still runs, sees its
+		// version is no longer pending and stops before its next write.
+		// The version stays enabled, holding the password MongoDB has now,
+		// until this rotation has finished.
+		tags := r.escrowTags(escrowDone)
+		tags[keyvault.TagRotationID] = r.result.RotationID + takeoverSuffix
+		if err := e.Vault.UpdateSecretVersion(ctx, e.SecretName, r.adopted, tags, nil); err != nil {
+			return r.fail(StagePreflight, "taking over the pending escrow version "+r.adopted+" of "+e.ID(), err,
+				"Nothing was changed. The provider needs set permission on the escrow secret; fix that and apply again.")
+		}
+	}
+	s, err := e.Vault.SetSecretValue(ctx, e.SecretName, keyvault.SecretWrite{
+		Value:       newPassword,
+		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
+		Tags:        r.escrowTags(escrowPending),
+	})
+	if err != nil {
+		return r.fail(StagePreflight, "staging the new password in the escrow secret "+e.ID(), err,
+			"Nothing was changed in MongoDB. The provider needs get, list and set permission on the escrow secret in the primary secret's vault; fix that and apply again.")
+	}
+	r.escrowVersion = s.Version
+	return nil
+}
+
+func (r *run) escrowTags(state string) map[string]string {
+	return map[string]string{
+		keyvault.TagCredential: r.req.CredentialID,
+		keyvault.TagRotationID: r.result.RotationID,
+		keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
+		TagEscrowState:         state,
+		TagEscrowFor:           r.req.Bindings[0].ID(),
+	}
+}
+
+// otherRotationStagedLater returns the id of a rotation of this credential
+// that staged after ours, or took ours over, or "" while ours is still the
+// newest pending version.
+func (r *run) otherRotationStagedLater(ctx context.Context) (string, error) {
+	e := r.req.Escrow
+	versions, err := e.Vault.SecretVersions(ctx, e.SecretName)
+	if err != nil {
+		return "", err
+	}
+	var newest *keyvault.Secret
+	for i, v := range versions {
+		if v.Version == r.escrowVersion && (!v.Enabled || v.Tags[TagEscrowState] != escrowPending) {
+			// Retired by a rotation that took over from this one.
+			return strings.TrimSuffix(v.Tags[keyvault.TagRotationID], takeoverSuffix), nil
+		}
+		if v.Enabled && v.Tags[TagEscrowState] == escrowPending && v.Tags[keyvault.TagCredential] == r.req.CredentialID &&
+			(newest == nil || newerEscrow(v, *newest)) {
+			newest = &versions[i]
+		}
+	}
+	if newest == nil || newest.Version == r.escrowVersion {
+		return "", nil
+	}
+	return newest.Tags[keyvault.TagRotationID], nil
+}
+
+// newerEscrow orders escrow versions: by creation time, ties (Key Vault's
+// timestamps have one-second resolution) by version id, the same way for
+// every reader.
+func newerEscrow(a, b keyvault.Secret) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.After(b.Created)
+	}
+	return a.Version > b.Version
+}
+
+// concurrentChange tells, after a failed updateUser, whether another
+// rotation's pending password is the one MongoDB now accepts.
+func (r *run) concurrentChange(ctx context.Context) (string, bool) {
+	pending, err := r.pendingEscrows(ctx)
+	if err != nil {
+		return "", false
+	}
+	e := r.req.Escrow
+	for _, p := range pending {
+		if p.Version == r.escrowVersion {
+			continue
+		}
+		v, err := e.Vault.GetSecretValue(ctx, e.SecretName, p.Version)
+		if err == nil && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(v.Value)) == nil {
+			return p.Tags[keyvault.TagRotationID], true
+		}
+	}
+	return "", false
+}
+
+// finishEscrow marks our staged version with state and disables it, so the
+// vault keeps no readable extra copy. Failure is only a warning: the escrow
+// then holds the current password, in the same vault as the primary secret.
+func (r *run) finishEscrow(ctx context.Context, state string) {
+	if r.escrowVersion == "" {
+		return
+	}
+	r.retire(ctx, r.escrowVersion, r.escrowTags(state))
+}
+
+// retireEscrows disables, once the rotation has written and verified
+// everything, the versions it took over and the pending versions older than
+// its own: they belong to rotations that died or stopped. A newer pending
+// version belongs to a rotation that started after this one's last check and
+// may be running now, so it stays. It runs before finishEscrow disables ours.
+func (r *run) retireEscrows(ctx context.Context) {
+	enabled, err := r.enabledEscrows(ctx)
+	if err != nil {
+		r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not list the escrow secret %s to retire old versions: %v", r.req.Escrow.ID(), err))
+		return
+	}
+	var mine *keyvault.Secret
+	for i, v := range enabled {
+		if v.Version == r.escrowVersion {
+			mine = &enabled[i]
+		}
+	}
+	for _, v := range enabled {
+		takenOver := v.Tags[TagEscrowState] != escrowPending
+		olderPending := !takenOver && mine != nil && newerEscrow(*mine, v)
+		if v.Version == r.escrowVersion || !(takenOver || olderPending) {
+			continue
+		}
+		tags := make(map[string]string, len(v.Tags))
+		for k, val := range v.Tags {
+			tags[k] = val
+		}
+		tags[TagEscrowState] = escrowDone
+		r.retire(ctx, v.Version, tags)
+	}
+}
+
+func (r *run) retire(ctx context.Context, version string, tags map[string]string) {
+	e := r.req.Escrow
+	disabled := false
+	if err := e.Vault.UpdateSecretVersion(context.WithoutCancel(ctx), e.SecretName, version, tags, &disabled); err != nil {
+		r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not disable the escrow version %s of %s: %v", version, e.ID(), err))
+	}
+}
