@@ -151,6 +151,7 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 		}
 		m.ExposedAt = types.StringValue(at)
 	}
+	ctx = maskSecrets(ctx, pw, secret.Value, app.ClientSecret.ValueString())
 	tflog.Info(ctx, "checked out credential", map[string]any{"secret": s.SecretID.ValueString(), "version": secret.Version})
 
 	m.Username = cred.Username

@@ -505,6 +505,7 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 // rotate runs the protocol and records its results in m. observed holds the
 // latest versions seen when the plan was made (nil on create).
 func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstrap string, observed map[string]string, reason string, diags *diag.Diagnostics) {
+	ctx = maskSecrets(ctx, bootstrap)
 	req, who, d := r.request(ctx, *m)
 	diags.Append(d...)
 	if diags.HasError() {

@@ -142,7 +142,7 @@ func (r *deviceResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"tls_insecure_skip_verify": schema.BoolAttribute{
-				MarkdownDescription: "Skip verification of the servers' certificates. Unsafe; for break-glass use only. Requires `tls = true`. Defaults to `false`.",
+				MarkdownDescription: "Skip verification of the servers' certificates. **Unsafe**: anyone on the network path can then impersonate the deployment and capture the passwords a rotation sends; every plan warns while it is set. For break-glass use only; prefer `tls_ca_file`. Requires `tls = true`. Defaults to `false`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
@@ -203,6 +203,14 @@ func (r *deviceResource) ValidateConfig(ctx context.Context, req resource.Valida
 	if cfg.TLSInsecureSkipVerify.ValueBool() && !cfg.TLSCAFile.IsNull() && !cfg.TLSCAFile.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("tls_insecure_skip_verify"), "Conflicting TLS settings",
 			"segura_device: tls_insecure_skip_verify = true ignores tls_ca_file; remove one of them.")
+	}
+	if cfg.TLSInsecureSkipVerify.ValueBool() && !tlsOff {
+		// Loud on every plan: rotations send the old and the new password
+		// over these connections.
+		resp.Diagnostics.AddAttributeWarning(path.Root("tls_insecure_skip_verify"), "TLS certificate verification is OFF",
+			fmt.Sprintf("segura_device %q: tls_insecure_skip_verify = true makes the provider accept any certificate from this MongoDB deployment, "+
+				"so anyone on the network path can impersonate it and capture the passwords a rotation sends. Use it only to break glass; "+
+				"set tls_ca_file to the CA that signs the servers' certificates instead.", cfg.Name.ValueString()))
 	}
 }
 

@@ -272,6 +272,7 @@ func (r *dsmApplicationResource) checkAccess(ctx context.Context, m dsmApplicati
 		diags.AddError("Provider not configured", "segura_dsm_application: the segura provider was not configured before use. This is a bug in the provider; please report it.")
 		return diags
 	}
+	ctx = maskSecrets(ctx, m.ClientSecret.ValueString(), writeOnlySecret.ValueString())
 	id := m.identity()
 	if !writeOnlySecret.IsNull() && !writeOnlySecret.IsUnknown() && writeOnlySecret.ValueString() != "" {
 		id = keyvault.Identity{TenantID: m.TenantID.ValueString(), ClientID: m.ClientID.ValueString(), ClientSecret: writeOnlySecret.ValueString()}
