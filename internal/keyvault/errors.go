@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -79,7 +80,44 @@ type RequestError struct {
 }
 
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("Key Vault %s: %s failed: %s", e.Vault, e.Operation, e.Err)
+	return fmt.Sprintf("Key Vault %s: %s failed: %s", e.Vault, e.Operation, describeCause(e.Err))
+}
+
+// describeCause says what went wrong in one line. azcore's own message for
+// an HTTP error dumps the whole response body, which may be a proxy's HTML
+// page or, from a hostile endpoint, anything at all; this keeps the status,
+// Key Vault's error code and its message, and says what the body was.
+func describeCause(err error) string {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	out := fmt.Sprintf("HTTP %d", re.StatusCode)
+	if re.ErrorCode != "" && re.ErrorCode != "UNAVAILABLE" {
+		out += " " + re.ErrorCode
+	}
+	if re.RawResponse == nil {
+		return out
+	}
+	body, _ := runtime.Payload(re.RawResponse)
+	var kv struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	switch {
+	case json.Unmarshal(body, &kv) == nil && kv.Error.Message != "":
+		msg := kv.Error.Message
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		out += ": " + msg
+	case strings.Contains(re.RawResponse.Header.Get("Content-Type"), "html"):
+		out += " with an HTML page instead of a Key Vault answer (a proxy or gateway error?)"
+	case len(body) > 0:
+		out += fmt.Sprintf(" with a %d-byte body that is not a Key Vault error", len(body))
+	}
+	return out
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }

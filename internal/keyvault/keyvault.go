@@ -127,7 +127,7 @@ func NewPool(opts Options, cred azcore.TokenCredential, defaultName string) *Poo
 }
 
 func (p *Pool) clientOptions() azcore.ClientOptions {
-	o := azcore.ClientOptions{Cloud: p.opts.Cloud, Retry: p.opts.Retry}
+	o := azcore.ClientOptions{Cloud: p.opts.Cloud, Retry: p.opts.Retry, PerRetryPolicies: []policy.Policy{responseLimit{}}}
 	if p.opts.HTTPClient != nil {
 		o.Transport = p.opts.HTTPClient
 	}

@@ -3,6 +3,7 @@ package keyvault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
@@ -42,10 +43,13 @@ func (v *Vault) GetSecretValue(ctx context.Context, name, version string) (Secre
 		}
 		return SecretValue{}, v.classify(err, "get", name)
 	}
-	out := SecretValue{Secret: v.secretFrom(name, resp.ID, resp.Attributes, resp.ContentType, resp.Tags)}
-	if resp.Value != nil {
-		out.Value = *resp.Value
+	if resp.Value == nil || resp.ID == nil {
+		// A 200 without a value is not Key Vault's answer to a get.
+		return SecretValue{}, &RequestError{Vault: v.URL, Operation: fmt.Sprintf("get secret %q", name),
+			Err: errors.New("the response has no value or id; check that the vault URL points at Key Vault and no proxy rewrites its answers")}
 	}
+	out := SecretValue{Secret: v.secretFrom(name, resp.ID, resp.Attributes, resp.ContentType, resp.Tags)}
+	out.Value = *resp.Value
 	return out, nil
 }
 
