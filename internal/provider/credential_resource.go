@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -29,12 +28,14 @@ var (
 
 // NewCredentialResource returns the segura_credential resource.
 func NewCredentialResource() resource.Resource {
-	return &credentialResource{}
+	return &credentialResource{stateOnlyResource{name: "segura_credential"}}
 }
 
 // credentialResource registers a managed account on a device. It touches
 // nothing remote by itself; segura_credential_rotation changes its password.
-type credentialResource struct{}
+type credentialResource struct {
+	stateOnlyResource
+}
 
 // credentialResourceModel holds the credentialRef fields (embedded, so the
 // reference shape and the resource cannot drift) plus the fields no
@@ -199,44 +200,4 @@ func differentDevices(ctx context.Context, a, b deviceRef) (bool, string) {
 			a.Name.ValueString(), ah, b.Name.ValueString(), bh)
 	}
 	return false, ""
-}
-
-func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan credentialResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id, err := uuid.GenerateUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot create segura_credential", "Generating a random id failed: "+err.Error())
-		return
-	}
-	plan.ID = types.StringValue(id)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Read keeps the state as it is: the credential lives only in Terraform state.
-func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state credentialResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state credentialResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID = state.ID
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Delete forgets the credential; the MongoDB user is left as it is.
-func (r *credentialResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }

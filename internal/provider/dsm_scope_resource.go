@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -78,13 +77,15 @@ var (
 
 // NewDSMScopeResource returns the segura_dsm_scope resource.
 func NewDSMScopeResource() resource.Resource {
-	return &dsmScopeResource{}
+	return &dsmScopeResource{stateOnlyResource{name: "segura_dsm_scope"}}
 }
 
 // dsmScopeResource groups Key Vault targets the way Segura's DevOps Secret
 // Manager does: one system in one environment. Its tags are stamped on every
 // secret synced through its applications. It touches nothing remote.
-type dsmScopeResource struct{}
+type dsmScopeResource struct {
+	stateOnlyResource
+}
 
 // dsmScopeResourceModel holds the scopeRef fields (embedded, so the reference
 // shape and the resource cannot drift) plus the fields no downstream needs.
@@ -140,44 +141,4 @@ func (r *dsmScopeResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			},
 		},
 	}
-}
-
-func (r *dsmScopeResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan dsmScopeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id, err := uuid.GenerateUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot create segura_dsm_scope", "Generating a random id failed: "+err.Error())
-		return
-	}
-	plan.ID = types.StringValue(id)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Read keeps the state as it is: the scope lives only in Terraform state.
-func (r *dsmScopeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state dsmScopeResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *dsmScopeResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state dsmScopeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID = state.ID
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Delete forgets the scope; secrets already tagged keep their tags.
-func (r *dsmScopeResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 	_ "time/tzdata" // embed the IANA database so time_zone validates the same on every machine
 
-	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -45,14 +44,16 @@ const (
 
 // NewRotationPolicyResource returns the segura_rotation_policy resource.
 func NewRotationPolicyResource() resource.Resource {
-	return &rotationPolicyResource{}
+	return &rotationPolicyResource{stateOnlyResource{name: "segura_rotation_policy"}}
 }
 
 // rotationPolicyResource says when and how a credential is rotated. It is
 // pure configuration: every rule is checked at plan time by the same
 // password and schedule engines that the rotation uses, and nothing remote
 // is touched.
-type rotationPolicyResource struct{}
+type rotationPolicyResource struct {
+	stateOnlyResource
+}
 
 type rotationPolicyResourceModel struct {
 	ID                        types.String `tfsdk:"id"`
@@ -358,46 +359,6 @@ func (m rotationPolicyResourceModel) schedulePolicy(ctx context.Context) (schedu
 	}
 	p.Location = loc
 	return p, true
-}
-
-func (r *rotationPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan rotationPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id, err := uuid.GenerateUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot create segura_rotation_policy", "Generating a random id failed: "+err.Error())
-		return
-	}
-	plan.ID = types.StringValue(id)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Read keeps the state as it is: the policy lives only in Terraform state.
-func (r *rotationPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state rotationPolicyResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *rotationPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state rotationPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID = state.ID
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// Delete forgets the policy.
-func (r *rotationPolicyResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }
 
 // timeOfDayValidator accepts HH:MM (24-hour), parsed by the schedule engine.
