@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Some behaviour needs the terraform CLI driven by hand rather than through
@@ -114,3 +116,88 @@ func (w *cliWorkspace) MustRun(args ...string) string {
 	}
 	return out
 }
+
+// cliProcess is a terraform command running in the background (Start).
+type cliProcess struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+	err  error
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// Start runs terraform with args in the background, as Run does, in a
+// process group of its own: the provider plugin terraform starts joins the
+// group, so Kill stops both at once, as a crash of the CI runner would.
+func (w *cliWorkspace) Start(args ...string) *cliProcess {
+	w.tb.Helper()
+	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), append(args, "-no-color")...)
+	cmd.Dir = w.dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+w.cliConfig, "TF_IN_AUTOMATION=1")
+	if hygieneLogDir != "" {
+		name := fmt.Sprintf("cli-%s-%d.log", strings.ReplaceAll(w.tb.Name(), "/", "_"), cliRuns.Add(1))
+		cmd.Env = append(cmd.Env, "TF_LOG=TRACE", "TF_LOG_PATH="+filepath.Join(hygieneLogDir, name))
+	} else {
+		cmd.Env = append(cmd.Env, "TF_LOG=", "TF_LOG_PATH=")
+	}
+	p := &cliProcess{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.tb.Fatalf("terraform %s: %v", strings.Join(args, " "), err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	w.tb.Cleanup(func() { p.Kill(); <-p.done })
+	return p
+}
+
+// Exited reports whether the command has finished.
+func (p *cliProcess) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Wait waits for the command and returns its combined output.
+func (p *cliProcess) Wait() (string, error) {
+	<-p.done
+	return p.out.String(), p.err
+}
+
+// Kill sends SIGKILL to terraform's whole process group (terraform and the
+// provider plugin) and waits until none of it is left.
+func (p *cliProcess) Kill() {
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-p.done
+	for i := 0; i < 100 && syscall.Kill(-pgid, 0) == nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// GroupAlive reports whether any process of the command's group (the
+// plugin, say) is still running.
+func (p *cliProcess) GroupAlive() bool { return syscall.Kill(-p.cmd.Process.Pid, 0) == nil }
