@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 )
 
@@ -118,13 +117,9 @@ func build(ctx context.Context, cacheDir, bin string) error {
 	return os.Rename(tmpBin, bin)
 }
 
-// goCommand finds the go tool: the one on PATH, else the toolchain that built us.
+// goCommand finds the go tool on PATH.
 func goCommand() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if isExecutable(p) {
 		return p, nil
 	}
 	return "", errors.New("building FerretDB needs the go command: put Go on PATH")

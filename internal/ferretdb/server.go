@@ -307,7 +307,11 @@ func freePort() (int, error) {
 		return 0, fmt.Errorf("find a free loopback port: %w", err)
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("find a free loopback port: unexpected address %v", ln.Addr())
+	}
+	return addr.Port, nil
 }
 
 func randomPassword() string {

@@ -28,13 +28,13 @@ func (e *Emulator) adminHandler() http.Handler {
 		if fj.Delay != "" {
 			d, err := time.ParseDuration(fj.Delay)
 			if err != nil {
-				adminError(w, http.StatusBadRequest, "delay: %v", err)
+				badRequest(w, "delay: %v", err)
 				return
 			}
 			f.Delay = d
 		}
 		if err := f.validate(); err != nil {
-			adminError(w, http.StatusBadRequest, "%v", err)
+			badRequest(w, "%v", err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"id": e.InjectFault(f)})
@@ -65,13 +65,13 @@ func (e *Emulator) adminHandler() http.Handler {
 		if tj.Window != "" {
 			d, err := time.ParseDuration(tj.Window)
 			if err != nil || d <= 0 {
-				adminError(w, http.StatusBadRequest, "window must be a positive Go duration such as \"10s\"")
+				badRequest(w, "window must be a positive Go duration such as \"10s\"")
 				return
 			}
 			limits.Window = d
 		}
 		if tj.Writes < 0 || tj.Others < 0 {
-			adminError(w, http.StatusBadRequest, "writes and others must not be negative")
+			badRequest(w, "writes and others must not be negative")
 			return
 		}
 		e.throttle.set(tj.Enabled, &limits)
@@ -84,7 +84,7 @@ func (e *Emulator) adminHandler() http.Handler {
 		name := r.PathValue("name")
 		vaultURL, err := e.AddVault(name)
 		if err != nil {
-			adminError(w, http.StatusBadRequest, "%v", err)
+			badRequest(w, "%v", err)
 			return
 		}
 		writeJSON(w, http.StatusOK, VaultInfo{Name: name, URL: vaultURL})
@@ -97,7 +97,7 @@ func (e *Emulator) adminHandler() http.Handler {
 			return
 		}
 		if body.Secret == "" {
-			adminError(w, http.StatusBadRequest, "secret is required")
+			badRequest(w, "secret is required")
 			return
 		}
 		e.AddClient(r.PathValue("clientId"), body.Secret)
@@ -112,7 +112,7 @@ func (e *Emulator) adminHandler() http.Handler {
 		}
 		for _, p := range body.Permissions {
 			if !slices.Contains(AllPermissions, Permission(lower(string(p)))) {
-				adminError(w, http.StatusBadRequest, "unknown permission %q; known: get, list, set, delete, recover, backup, restore, purge", p)
+				badRequest(w, "unknown permission %q; known: get, list, set, delete, recover, backup, restore, purge", p)
 				return
 			}
 		}
@@ -130,16 +130,16 @@ func writeThrottle(w http.ResponseWriter, e *Emulator) {
 func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
-		adminError(w, http.StatusBadRequest, "reading body: %v", err)
+		badRequest(w, "reading body: %v", err)
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		adminError(w, http.StatusBadRequest, "invalid JSON: %v", err)
+		badRequest(w, "invalid JSON: %v", err)
 		return false
 	}
 	return true
 }
 
-func adminError(w http.ResponseWriter, status int, format string, args ...any) {
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+func badRequest(w http.ResponseWriter, format string, args ...any) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf(format, args...)})
 }

@@ -90,7 +90,7 @@ func TestAccessPolicies(t *testing.T) {
 			limited, _ := s.newClient(t, clientOptions{clientID: clientID, clientSecret: "limited-secret"})
 
 			err := operations[missing](limited)
-			respErr := requireResponseError(t, err, 403, "Forbidden")
+			respErr := responseError(t, err, 403, "Forbidden")
 			msg := respErr.Error()
 			for _, want := range []string{
 				"The user, group or application 'appid=" + clientID + ";",
@@ -103,7 +103,7 @@ func TestAccessPolicies(t *testing.T) {
 			}
 
 			// Granting the permission lets the same client through.
-			s.emulator.SetAccessPolicy(s.vaultName, clientID, kvemulator.Permission(missing))
+			s.emulator.SetAccessPolicy(s.vaultName, clientID, missing)
 			if err := operations[missing](limited); err != nil {
 				var respErr *azcore.ResponseError
 				if errors.As(err, &respErr) && respErr.StatusCode == 403 {
@@ -211,7 +211,7 @@ func TestTokenExpiry(t *testing.T) {
 	// The emulator refuses the expired token...
 	replay, _ := s.newClient(t, clientOptions{credential: staticToken(firstToken)})
 	_, err := replay.GetSecret(ctx, "short-lived", "", nil)
-	respErr := requireResponseError(t, err, 401, "Unauthorized")
+	respErr := responseError(t, err, 401, "Unauthorized")
 	if !strings.Contains(respErr.Error(), "expired") {
 		t.Errorf("expired token error: %v", respErr)
 	}

@@ -101,7 +101,7 @@ func TestSecretLifecycle(t *testing.T) {
 		t.Errorf("attributes not in the request must stay: exp = %v", updated.Attributes.Expires)
 	}
 	_, err = client.GetSecret(ctx, "orders-db", first.ID.Version(), nil)
-	respErr := requireResponseError(t, err, 403, "Forbidden")
+	respErr := responseError(t, err, 403, "Forbidden")
 	if !strings.Contains(respErr.Error(), "Operation get is not allowed on a disabled secret.") || !strings.Contains(respErr.Error(), "SecretDisabled") {
 		t.Errorf("disabled error body: %v", respErr)
 	}
@@ -166,7 +166,7 @@ func TestSecretLifecycle(t *testing.T) {
 	_, err = client.GetSecret(ctx, "orders-db", "", nil)
 	requireResponseError(t, err, 404, "SecretNotFound")
 	_, err = client.SetSecret(ctx, "orders-db", azsecrets.SetSecretParameters{Value: ptr("x")}, nil)
-	respErr = requireResponseError(t, err, 409, "Conflict")
+	respErr = responseError(t, err, 409, "Conflict")
 	if !strings.Contains(respErr.Error(), "deleted but recoverable state") {
 		t.Errorf("conflict message: %v", respErr)
 	}
@@ -249,7 +249,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 
 	_, err = client.RestoreSecret(ctx, azsecrets.RestoreSecretParameters{SecretBackup: backup.Value}, nil)
-	respErr := requireResponseError(t, err, 409, "Conflict")
+	respErr := responseError(t, err, 409, "Conflict")
 	if !strings.Contains(respErr.Error(), "conflict restoring") {
 		t.Errorf("restore over existing secret: %v", respErr)
 	}
@@ -514,7 +514,7 @@ func TestNotFound(t *testing.T) {
 	}
 
 	_, err := client.GetSecret(ctx, "absent", "", nil)
-	respErr := requireResponseError(t, err, 404, "SecretNotFound")
+	respErr := responseError(t, err, 404, "SecretNotFound")
 	if !strings.Contains(respErr.Error(), "A secret with (name/id) absent was not found in this key vault") {
 		t.Errorf("message: %v", respErr)
 	}

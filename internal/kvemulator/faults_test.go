@@ -124,7 +124,7 @@ func TestThrottling(t *testing.T) {
 			break
 		}
 	}
-	respErr := requireResponseError(t, lastErr, 429, "Throttled")
+	respErr := responseError(t, lastErr, 429, "Throttled")
 	if !strings.Contains(respErr.Error(), "Request was not allowed because the vault is being throttled") {
 		t.Errorf("429 body: %v", respErr)
 	}
@@ -140,7 +140,7 @@ func TestFaultActions(t *testing.T) {
 		ctx := ctxFor(t)
 		s.emulator.InjectFault(kvemulator.Fault{Method: http.MethodPut, Count: 1, Action: "status", Status: 500, Code: "InternalServerError", Message: "boom"})
 		_, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v")}, nil)
-		respErr := requireResponseError(t, err, 500, "InternalServerError")
+		respErr := responseError(t, err, 500, "InternalServerError")
 		if !strings.Contains(respErr.Error(), "boom") {
 			t.Errorf("message: %v", respErr)
 		}

@@ -180,7 +180,14 @@ func ctxFor(t *testing.T) context.Context {
 func ptr[T any](v T) *T { return &v }
 
 // requireResponseError asserts err is a Key Vault error with this status and code.
-func requireResponseError(t *testing.T, err error, status int, code string) *azcore.ResponseError {
+func requireResponseError(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	responseError(t, err, status, code)
+}
+
+// responseError is requireResponseError for callers that look further into
+// the error.
+func responseError(t *testing.T, err error, status int, code string) *azcore.ResponseError {
 	t.Helper()
 	var respErr *azcore.ResponseError
 	if !errors.As(err, &respErr) {

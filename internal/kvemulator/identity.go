@@ -44,7 +44,7 @@ func (e *Emulator) host() string {
 	return strings.TrimSuffix(strings.TrimPrefix(e.identityURL, "https://"), "/")
 }
 
-func (e *Emulator) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveInstanceDiscovery(w http.ResponseWriter, _ *http.Request) {
 	host := e.host()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"tenant_discovery_endpoint": fmt.Sprintf("https://%s/%s/v2.0/.well-known/openid-configuration", host, e.tenantID),

@@ -395,10 +395,11 @@ func TestGenerateBrokenRandomSource(t *testing.T) {
 }
 
 // chiSquareCritical approximates the chi-square quantile for df degrees of
-// freedom at about z standard deviations (Wilson–Hilferty). z = 6 puts a
+// freedom at z = 6 standard deviations (Wilson–Hilferty), which puts a
 // false alarm near 1e-9: generous, and the seeded reader makes the test
 // deterministic anyway.
-func chiSquareCritical(df int, z float64) float64 {
+func chiSquareCritical(df int) float64 {
+	const z = 6.0
 	d := float64(df)
 	return d * math.Pow(1-2/(9*d)+z*math.Sqrt(2/(9*d)), 3)
 }
@@ -430,8 +431,8 @@ func TestChiSquareDetectsModuloBias(t *testing.T) {
 	for i := range expected {
 		expected[i] = draws / 26.0
 	}
-	if stat := chiSquare(counts, expected); stat <= chiSquareCritical(25, 6) {
-		t.Fatalf("chi-square %.1f did not flag modulo bias (critical %.1f)", stat, chiSquareCritical(25, 6))
+	if stat := chiSquare(counts, expected); stat <= chiSquareCritical(25) {
+		t.Fatalf("chi-square %.1f did not flag modulo bias (critical %.1f)", stat, chiSquareCritical(25))
 	}
 	// And an unbiased sampler over the same bytes passes.
 	src := newRandomSource(seeded(3))
@@ -443,8 +444,8 @@ func TestChiSquareDetectsModuloBias(t *testing.T) {
 		}
 		counts[v]++
 	}
-	if stat := chiSquare(counts, expected); stat > chiSquareCritical(25, 6) {
-		t.Fatalf("chi-square %.1f flags the unbiased sampler (critical %.1f)", stat, chiSquareCritical(25, 6))
+	if stat := chiSquare(counts, expected); stat > chiSquareCritical(25) {
+		t.Fatalf("chi-square %.1f flags the unbiased sampler (critical %.1f)", stat, chiSquareCritical(25))
 	}
 }
 
@@ -504,7 +505,7 @@ func TestGenerateDistribution(t *testing.T) {
 					}
 				}
 			}
-			if stat, crit := chiSquare(counts, expected), chiSquareCritical(len(alphabet)-1, 6); stat > crit {
+			if stat, crit := chiSquare(counts, expected), chiSquareCritical(len(alphabet)-1); stat > crit {
 				t.Errorf("character frequencies: chi-square %.1f > %.1f", stat, crit)
 			}
 			for class, positions := range byPosition {
@@ -519,7 +520,7 @@ func TestGenerateDistribution(t *testing.T) {
 				for pos := range uniform {
 					uniform[pos] = float64(total) / float64(len(positions))
 				}
-				if stat, crit := chiSquare(positions, uniform), chiSquareCritical(len(positions)-1, 6); stat > crit {
+				if stat, crit := chiSquare(positions, uniform), chiSquareCritical(len(positions)-1); stat > crit {
 					t.Errorf("class %d by position: chi-square %.1f > %.1f: positions are not uniformly shuffled", class, stat, crit)
 				}
 			}
@@ -567,7 +568,7 @@ func TestOneSymbolLayoutIsUniform(t *testing.T) {
 		total += c
 	}
 	expected := slices.Repeat([]float64{float64(total) / 6}, 6)
-	if stat, crit := chiSquare(observed, expected), chiSquareCritical(5, 6); stat > crit {
+	if stat, crit := chiSquare(observed, expected), chiSquareCritical(5); stat > crit {
 		t.Errorf("layouts are not uniform: chi-square %.1f > %.1f: %v", stat, crit, layouts)
 	}
 }

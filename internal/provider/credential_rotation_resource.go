@@ -219,9 +219,10 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 	const who = "segura_credential_rotation"
 	if !cfg.Syncs.IsUnknown() && !cfg.Syncs.IsNull() {
 		seen := map[string]int{}
-		for i, elem := range cfg.Syncs.Elements() {
-			obj, ok := elem.(types.Object)
-			if !ok || obj.IsUnknown() {
+		objs, d := syncObjects(ctx, cfg.Syncs)
+		resp.Diagnostics.Append(d...)
+		for i, obj := range objs {
+			if obj.IsUnknown() {
 				continue
 			}
 			s, d := syncRefFromObject(ctx, obj)
@@ -331,8 +332,10 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 	}
 	written := map[string]string{}
 	diags.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
-	for _, elem := range plan.Syncs.Elements() {
-		s, d := syncRefFromObject(ctx, elem.(types.Object))
+	objs, d := syncObjects(ctx, plan.Syncs)
+	diags.Append(d...)
+	for _, obj := range objs {
+		s, d := syncRefFromObject(ctx, obj)
 		diags.Append(d...)
 		if s.SecretID.IsUnknown() || written[s.SecretID.ValueString()] == "" {
 			return reasonSyncsChanged
@@ -360,11 +363,11 @@ func (m credentialRotationResourceModel) primary(ctx context.Context) (syncRef, 
 	if m.Syncs.IsUnknown() || m.Syncs.IsNull() || len(m.Syncs.Elements()) == 0 {
 		return syncRef{}, false
 	}
-	obj, ok := m.Syncs.Elements()[0].(types.Object)
-	if !ok || obj.IsUnknown() {
+	objs, d := syncObjects(ctx, m.Syncs)
+	if d.HasError() || objs[0].IsUnknown() {
 		return syncRef{}, false
 	}
-	s, d := syncRefFromObject(ctx, obj)
+	s, d := syncRefFromObject(ctx, objs[0])
 	return s, !d.HasError()
 }
 
@@ -683,8 +686,10 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		Policy:          pwPolicy,
 		VersionLifetime: sp.MaxAge,
 	}
-	for i, elem := range m.Syncs.Elements() {
-		b, d := r.binding(ctx, elem.(types.Object), fmt.Sprintf("syncs[%d]", i))
+	objs, d := syncObjects(ctx, m.Syncs)
+	diags.Append(d...)
+	for i, obj := range objs {
+		b, d := r.binding(ctx, obj, fmt.Sprintf("syncs[%d]", i))
 		diags.Append(d...)
 		req.Bindings = append(req.Bindings, b)
 	}

@@ -432,7 +432,6 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		resp.Diagnostics.Append(m.MongoDB.As(ctx, &mg, basetypes.ObjectAsOptions{})...)
 	}
 	az := m.azure(diags)
-	ctx = maskSecrets(ctx, az.ClientSecret, az.OIDCToken)
 	if resp.Diagnostics.HasError() {
 		return
 	}

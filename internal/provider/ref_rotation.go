@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -107,13 +106,6 @@ type syncRef struct {
 	Application     types.Object `tfsdk:"application"`
 }
 
-func syncRefAttrTypes() map[string]attr.Type {
-	m := refAttrTypes(syncRefFields)
-	m["credential"] = types.ObjectType{AttrTypes: credentialRefAttrTypes()}
-	m["application"] = types.ObjectType{AttrTypes: applicationRefAttrTypes()}
-	return m
-}
-
 func syncRefNestedAttributes() map[string]schema.Attribute {
 	attrs := refNestedAttributes(syncRefFields)
 	attrs["credential"] = credentialRefAttribute("The binding's `credential`.", true)
@@ -171,6 +163,13 @@ func optionalAttributes(attrs map[string]schema.Attribute) map[string]schema.Att
 		}
 	}
 	return attrs
+}
+
+// syncObjects returns the elements of a list of whole bindings.
+func syncObjects(ctx context.Context, l types.List) ([]types.Object, diag.Diagnostics) {
+	var objs []types.Object
+	diags := l.ElementsAs(ctx, &objs, false)
+	return objs, diags
 }
 
 func syncRefFromObject(ctx context.Context, obj types.Object) (syncRef, diag.Diagnostics) {

@@ -23,7 +23,9 @@ func BenchmarkApplyRotations(b *testing.B) {
 	}
 	n := 100
 	if v := os.Getenv("SEGURA_BENCH_CREDENTIALS"); v != "" {
-		fmt.Sscanf(v, "%d", &n)
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1 {
+			b.Fatalf("SEGURA_BENCH_CREDENTIALS=%q: want a positive number", v)
+		}
 	}
 	cfg := testAccConfig()
 	vaultName, vaultURL := testAccVault()

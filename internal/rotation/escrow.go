@@ -178,14 +178,14 @@ func (r *run) concurrentChange(ctx context.Context) (string, bool) {
 	return "", false
 }
 
-// finishEscrow marks our staged version with state and disables it, so the
-// vault keeps no readable extra copy. Failure is only a warning: the escrow
+// finishEscrow marks our staged version done and disables it, so the vault
+// keeps no readable extra copy. Failure is only a warning: the escrow
 // then holds the current password, in the same vault as the primary secret.
-func (r *run) finishEscrow(ctx context.Context, state string) {
+func (r *run) finishEscrow(ctx context.Context) {
 	if r.escrowVersion == "" {
 		return
 	}
-	r.retire(ctx, r.escrowVersion, r.escrowTags(state))
+	r.retire(ctx, r.escrowVersion, r.escrowTags(escrowDone))
 }
 
 // retireEscrows disables, once the rotation has written and verified
@@ -208,7 +208,7 @@ func (r *run) retireEscrows(ctx context.Context) {
 	for _, v := range enabled {
 		takenOver := v.Tags[TagEscrowState] != escrowPending
 		olderPending := !takenOver && mine != nil && newerEscrow(*mine, v)
-		if v.Version == r.escrowVersion || !(takenOver || olderPending) {
+		if v.Version == r.escrowVersion || (!takenOver && !olderPending) {
 			continue
 		}
 		tags := make(map[string]string, len(v.Tags))

@@ -149,7 +149,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
-		r.finishEscrow(ctx, escrowDone)
+		r.finishEscrow(ctx)
 		if err == nil {
 			err = &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
 		}
@@ -166,7 +166,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	r.retireEscrows(ctx)
-	r.finishEscrow(ctx, escrowDone)
+	r.finishEscrow(ctx)
 	r.req.Mongo.Forget(ctx, req.Deployment, r.actor(r.current))
 	return r.result, nil
 }
@@ -366,12 +366,12 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		return nil
 	}
 	if r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
-		r.finishEscrow(ctx, escrowDone)
+		r.finishEscrow(ctx)
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
 	}
 	if other, ok := r.concurrentChange(ctx); ok {
-		r.finishEscrow(ctx, escrowDone)
+		r.finishEscrow(ctx)
 		return r.fail(StageChange, "changing the password in MongoDB", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
 			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
 	}
@@ -467,7 +467,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		advice += ". Nothing is pending: every secret holds the password MongoDB accepts. Fix the cause and apply again to rotate."
 	}
 	// The escrow holds the new password, which MongoDB no longer accepts.
-	r.finishEscrow(ctx, escrowDone)
+	r.finishEscrow(ctx)
 	return r.fail(StageWrite, what, cause, advice)
 }
 

@@ -48,7 +48,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "start the local stack:", err)
 		return 1
 	}
-	defer stack.Stop()
+	defer func() { _ = stack.Stop() }()
 	kvPool, err = stack.Config.KeyVaultPool(policy.RetryOptions{MaxRetries: 3, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -62,7 +62,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer admin.Disconnect(context.Background())
+	defer func() { _ = admin.Disconnect(context.Background()) }()
 	return m.Run()
 }
 

@@ -21,8 +21,6 @@ func (t TimeOfDay) Valid() bool {
 	return t.Hour >= 0 && t.Hour <= 23 && t.Minute >= 0 && t.Minute <= 59
 }
 
-func (t TimeOfDay) minutes() int { return t.Hour*60 + t.Minute }
-
 // ParseTimeOfDay parses "HH:MM" on a 24-hour clock, 00:00..23:59, with
 // exactly two ASCII digits on each side of the colon.
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
