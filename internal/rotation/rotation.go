@@ -203,6 +203,7 @@ type run struct {
 	accountOld    string // the account's password before the rotation, for roll-back
 	actorPassword string // what the actor authenticates with; for self-rotation, current
 
+	seen          []string // each binding's latest version at preflight ("" when missing)
 	escrowVersion string
 	adopted       string // pending escrow version of an earlier rotation whose password is the current one
 	mongoState    string
@@ -245,6 +246,7 @@ func (r *run) preflight(ctx context.Context) error {
 					"Nothing was changed. Create the secret first, as the integration guide requires, or set create_if_missing = true on the binding.")
 			}
 		}
+		r.seen = append(r.seen, s.Version)
 		if b.ExpectedVersion != "" && s.Version != b.ExpectedVersion {
 			return r.fail(StagePreflight, "checking "+b.describe(), &ConcurrentChangeError{Secret: b.ID(), Planned: b.ExpectedVersion, Found: s.Version},
 				"Nothing was changed. Another apply or a person wrote the secret after this plan was made: run terraform plan again and review before applying.")
@@ -397,8 +399,42 @@ func (r *run) write(ctx context.Context, newPassword string) error {
 		}
 		r.result.Versions[b.ID()] = v
 		r.written = append(r.written, i)
+		if other, err := r.otherRotationStagedLater(ctx); err == nil && other != "" {
+			// Taken over while this write was in flight: it may have
+			// landed after the other rotation's, so give the secret back.
+			return r.yield(ctx, b, other)
+		}
 	}
 	return nil
+}
+
+// yield repairs a secret this rotation wrote after another rotation took
+// over: if the other has already written the secret, its value becomes the
+// latest again; if not, its own write, still to come, will be.
+func (r *run) yield(ctx context.Context, b Binding, other string) error {
+	cause := &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
+	what := "writing the new password to " + b.describe()
+	versions, err := b.Vault.SecretVersions(ctx, b.SecretName)
+	if err != nil {
+		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s took over while this write was in flight, and listing the secret's versions to give it back failed (%v). The next plan shows any drift and the next apply converges.", other, err))
+	}
+	var theirs *keyvault.Secret
+	for i, v := range versions {
+		if v.Tags[keyvault.TagRotationID] == other && (theirs == nil || v.Created.After(theirs.Created)) {
+			theirs = &versions[i]
+		}
+	}
+	if theirs == nil {
+		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s took over while this write was in flight and has not written this secret yet; its write will supersede this one. This rotation stopped; run terraform plan again once the other apply has finished.", other))
+	}
+	value, err := b.Vault.GetSecretValue(ctx, b.SecretName, theirs.Version)
+	if err == nil {
+		_, err = b.Vault.SetSecretValue(ctx, b.SecretName, keyvault.SecretWrite{Value: value.Value, ContentType: value.ContentType, Tags: value.Tags, Expires: value.Expires})
+	}
+	if err != nil {
+		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s took over while this write was in flight, and this write landed after its own; copying its version %s back failed (%v). The next plan shows the drift and the next apply converges.", other, theirs.Version, err))
+	}
+	return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s took over while this write was in flight; this write landed after the other's, so the other's value (version %s) was written again as the latest. This rotation stopped; the other one owns the credential.", other, theirs.Version))
 }
 
 func (r *run) writeBinding(ctx context.Context, b Binding, pw, rotationID string) (string, error) {
@@ -446,15 +482,24 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		return r.fail(StageWrite, what, cause, "MongoDB was rolled back but the previous password does not log in ("+err.Error()+"). "+r.pendingAdvice(failed))
 	}
 	r.mongoState = "has the previous password again (rolled back and verified)"
+	// Restore what was written, and the failed write too when the secret
+	// moved on: a write can land even though its reply was lost.
+	restore := append([]int(nil), r.written...)
+	if latest, err := b.Vault.SecretProperties(ctx, b.SecretName); err != nil || latest.Version != r.seen[failed] {
+		restore = append(restore, failed)
+	}
 	var restored, stuck []string
-	for _, i := range r.written {
+	for _, i := range restore {
 		wb := r.req.Bindings[i]
 		v, err := r.writeBinding(ctx, wb, r.accountOld, r.result.RotationID+rollbackSuffix)
-		if err != nil {
-			stuck = append(stuck, fmt.Sprintf("%s still holds the new password, which no longer works (%v)", wb.describe(), err))
-			continue
+		switch {
+		case err == nil:
+			restored = append(restored, fmt.Sprintf("%s restored to the previous password as version %s", wb.describe(), v))
+		case r.holds(ctx, wb, r.accountOld):
+			restored = append(restored, fmt.Sprintf("%s holds the previous password (read back after a lost reply)", wb.describe()))
+		default:
+			stuck = append(stuck, fmt.Sprintf("%s may hold the new password, which no longer works (%v)", wb.describe(), err))
 		}
-		restored = append(restored, fmt.Sprintf("%s restored to the previous password as version %s", wb.describe(), v))
 	}
 	r.result.Versions = map[string]string{}
 	advice := "Rolled back: MongoDB has the previous password again (verified)"
@@ -462,13 +507,23 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		advice += "; " + strings.Join(restored, "; ")
 	}
 	if len(stuck) > 0 {
-		advice += "; " + strings.Join(stuck, "; ") + ". The secret whose write failed still holds the previous password, so the next apply finds a password that logs in and rotates again."
+		advice += "; " + strings.Join(stuck, "; ") + ". The next plan shows those secrets no longer log in, and the next apply, finding the previous password in the other secrets or given bootstrap_password_wo, rotates again."
 	} else {
 		advice += ". Nothing is pending: every secret holds the password MongoDB accepts. Fix the cause and apply again to rotate."
 	}
 	// The escrow holds the new password, which MongoDB no longer accepts.
 	r.finishEscrow(ctx)
 	return r.fail(StageWrite, what, cause, advice)
+}
+
+// holds reports whether b's latest value is pw.
+func (r *run) holds(ctx context.Context, b Binding, pw string) bool {
+	v, err := b.Vault.GetSecretValue(ctx, b.SecretName, "")
+	if err != nil {
+		return false
+	}
+	got, err := secretvalue.Parse(b.Format, v.Value)
+	return err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(pw)) == 1
 }
 
 // pendingAdvice describes a rotation left with MongoDB on the new password.

@@ -532,3 +532,72 @@ func TestSimultaneousRotations(t *testing.T) {
 	}
 	f.assertConverged()
 }
+
+// TestLostReplyOnWriteIsRolledBackToo: the second vault applies every write
+// but the connection drops before the reply. The failed write did land, so
+// the roll-back must restore that secret too, not only the ones it knows it
+// wrote.
+func TestLostReplyOnWriteIsRolledBackToo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, secretvalue.Password, secretvalue.JSON)
+	second := f.req.Bindings[1]
+	fault := stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-b", Method: "PUT", Path: "^/secrets/" + second.SecretName + "$", Action: "drop_after"})
+	_, err := Rotate(context.Background(), f.req)
+	stack.KeyVault.RemoveFault(fault)
+	var rotErr *Error
+	if !errors.As(err, &rotErr) || rotErr.Stage != StageWrite {
+		t.Fatalf("want a Key Vault write error, got %v", err)
+	}
+	if err := f.login(f.original); err != nil {
+		t.Fatalf("after roll-back the original password must log in: %v", err)
+	}
+	for _, b := range f.req.Bindings {
+		if pw, _ := f.secretPassword(b); pw != f.original {
+			t.Errorf("%s does not hold the original password after roll-back: %v", b.ID(), err)
+		}
+	}
+	if !strings.Contains(err.Error(), "read back after a lost reply") {
+		t.Errorf("the error does not say the lost write was found and restored: %v", err)
+	}
+}
+
+// TestTakeOverWhileAWriteIsInFlight: rotation A's first secret write hangs
+// after A changed MongoDB; B takes over and finishes; then A's write lands,
+// after B's. A notices it was taken over and writes B's value back, so the
+// secret ends up with the password MongoDB accepts.
+func TestTakeOverWhileAWriteIsInFlight(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, secretvalue.Password, secretvalue.ConnectionString)
+	primary := f.req.Bindings[0]
+	hold := stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-a", Method: "PUT", Path: "^/secrets/" + primary.SecretName + "$", Count: 1, Action: "delay", Delay: time.Minute})
+	defer stack.KeyVault.RemoveFault(hold)
+
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := Rotate(ctx, f.req)
+		aDone <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for f.login(f.original) == nil { // A has not changed MongoDB yet
+		if time.Now().After(deadline) {
+			t.Fatal("rotation A never changed MongoDB")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, err := Rotate(ctx, f.req)
+	if err != nil {
+		t.Fatalf("rotation B: %v", err)
+	}
+	stack.KeyVault.RemoveFault(hold) // A's write lands now, after B's
+	select {
+	case err = <-aDone:
+	case <-time.After(30 * time.Second):
+		t.Fatal("rotation A did not finish")
+	}
+	var conc *ConcurrentRotationError
+	if !errors.As(err, &conc) || conc.Other != b.RotationID || !strings.Contains(err.Error(), "written again as the latest") {
+		t.Fatalf("rotation A after its late write: want it to give the secret back to B, got %v", err)
+	}
+	f.assertConverged()
+}
