@@ -117,9 +117,17 @@ func faultScenarios() []faultScenario {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Action: kvemulator.FaultStatus,
 					Status: 429, Code: "Throttled", Message: "Request was not allowed because the vault is being throttled.", RetryAfter: "600"})
 				defer f.removeFaults()
-				return f.apply("fault")
+				// azcore does not sleep a Retry-After beyond max_retry_delay
+				// (2s here): it returns the 429 at once, and the rotation
+				// rolls back instead of holding MongoDB's change for minutes.
+				start := time.Now()
+				out, err := f.apply("fault")
+				if took := time.Since(start); took > time.Minute {
+					return out, fmt.Errorf("the apply waited %s in the 429 storm", took)
+				}
+				return out + fmt.Sprintf("\n(apply returned after %s)", time.Since(start).Round(100*time.Millisecond)), err
 			},
-			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*429.*Rolled back`),
+			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*429.*Rolled back.*apply returned after`),
 		},
 		{
 			name: "kv-500-then-recovery", fault: "500 on the first 2 writes of sync 2, then normal",
@@ -279,24 +287,13 @@ func faultScenarios() []faultScenario {
 			expect: regexp.MustCompile(`Apply complete!`),
 		},
 		{
-			name: "sigkill-between-mongo-and-kv", fault: "SIGKILL to terraform and the plugin while the Key Vault write hangs after updateUser",
-			run: func(f *faultRun) (string, error) {
-				id := f.inject(kvemulator.Fault{Vault: f.vaultOf(0), Method: "PUT", Path: f.secretPath(0), Count: 1, Action: kvemulator.FaultDelay, Delay: time.Hour})
-				defer f.removeFaults()
-				f.ws.Write(f.config("fault"))
-				p := f.ws.Start("apply", "-auto-approve", "-input=false")
-				f.waitMongoChanged(p)
-				if !f.escrowPending() {
-					f.t.Errorf("MongoDB changed but no pending escrow version was found")
-				}
-				p.Kill()
-				if p.GroupAlive() {
-					f.t.Errorf("a process of terraform's group survived SIGKILL")
-				}
-				f.stack.KeyVault.RemoveFault(id)
-				out, _ := p.Wait()
-				return out + "\nkilled (SIGKILL) after updateUser, before the Key Vault write", fmt.Errorf("killed")
-			},
+			name: "sigkill-between-mongo-and-kv", fault: "SIGKILL to terraform and the plugin while the Key Vault write hangs after updateUser; the write never lands",
+			run:    func(f *faultRun) (string, error) { return f.killMidRotation(false) },
+			expect: regexp.MustCompile(`killed \(SIGKILL\)`),
+		},
+		{
+			name: "sigkill-write-lands-later", fault: "as above, but the write in flight reaches Key Vault after the process died",
+			run:    func(f *faultRun) (string, error) { return f.killMidRotation(true) },
 			expect: regexp.MustCompile(`killed \(SIGKILL\)`),
 		},
 		{
@@ -363,7 +360,7 @@ func TestFaultMatrix(t *testing.T) {
 			f.baseline()
 
 			out, err := sc.run(f)
-			t.Logf("the faulted apply (%v):\n%s", err, tail([]byte(out), 4000))
+			t.Logf("the faulted apply (%v):\n%s", err, ftail(out, 4000))
 			row.outcome = summarizeOutcome(out, err)
 			if strings.HasPrefix(sc.name, "two-workspaces") {
 				row.outcome = summarizeOutcome(out, nil)
@@ -373,7 +370,7 @@ func TestFaultMatrix(t *testing.T) {
 				problems = append(problems, "(claim) "+err.Error())
 			}
 			if !sc.expect.MatchString(collapse(out)) {
-				problems = append(problems, fmt.Sprintf("unexpected outcome (want /%s/): %s", sc.expect, tail([]byte(collapse(out)), 1200)))
+				problems = append(problems, fmt.Sprintf("unexpected outcome (want /%s/): %s", sc.expect, ftail(collapse(out), 1200)))
 			}
 			if err := f.checkA(); err != nil {
 				problems = append(problems, "(a) "+err.Error())
@@ -521,12 +518,12 @@ func (f *faultRun) waitMongoChanged(p *cliProcess) {
 		}
 		if p.Exited() {
 			out, _ := p.Wait()
-			f.t.Fatalf("terraform exited before MongoDB changed:\n%s", tail([]byte(out), 3000))
+			f.t.Fatalf("terraform exited before MongoDB changed:\n%s", ftail(out, 3000))
 		}
 		if time.Now().After(deadline) {
 			p.Kill()
 			out, _ := p.Wait()
-			f.t.Fatalf("MongoDB did not change within 90s (last login: %v):\n%s", err, tail([]byte(out), 3000))
+			f.t.Fatalf("MongoDB did not change within 90s (last login: %v):\n%s", err, ftail(out, 3000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -668,14 +665,14 @@ func (f *faultRun) checkB() (string, error) {
 	case 2:
 		flat := collapse(out)
 		if !strings.Contains(flat, testAccRotation+" will be updated in-place") && !strings.Contains(flat, testAccRotation+" will be created") {
-			return "", fmt.Errorf("the plan has changes but no rotation: %s", tail([]byte(flat), 1500))
+			return "", fmt.Errorf("the plan has changes but no rotation: %s", ftail(flat, 1500))
 		}
 		if m := planReason.FindStringSubmatch(flat); m != nil {
 			return "rotate, " + m[1], nil
 		}
 		return "rotate", nil
 	default:
-		return "", fmt.Errorf("terraform plan failed: %v\n%s", err, tail([]byte(out), 3000))
+		return "", fmt.Errorf("terraform plan failed: %v\n%s", err, ftail(out, 3000))
 	}
 }
 
@@ -684,16 +681,68 @@ func (f *faultRun) checkB() (string, error) {
 func (f *faultRun) checkC() error {
 	out, err := f.ws.Run("apply", "-auto-approve", "-input=false")
 	if err != nil {
-		return fmt.Errorf("the next apply failed: %v\n%s", err, tail([]byte(out), 3000))
+		return fmt.Errorf("the next apply failed: %v\n%s", err, ftail(out, 3000))
 	}
 	if err := f.c.checkConverged(f.t, f.uri)(nil); err != nil {
 		return fmt.Errorf("the next apply did not converge: %v", err)
 	}
 	out, err = f.ws.Run("plan", "-input=false", "-detailed-exitcode")
 	if code := exitCode(err); code != 0 {
-		return fmt.Errorf("the plan after converging is not empty (exit %d): %s", code, tail([]byte(collapse(out)), 1500))
+		return fmt.Errorf("the plan after converging is not empty (exit %d): %s", code, ftail(collapse(out), 1500))
 	}
 	return nil
+}
+
+// killMidRotation kills terraform and its plugin (SIGKILL to the process
+// group) while the rotation is blocked between updateUser and the first Key
+// Vault write, which a delay fault holds. With land, the held write is then
+// released and reaches Key Vault after the process died (the request was on
+// the wire); without, it never lands: the fault keeps holding it until the
+// emulator stops at the end of the package, when it is aborted unanswered.
+func (f *faultRun) killMidRotation(land bool) (string, error) {
+	id := f.inject(kvemulator.Fault{Vault: f.vaultOf(0), Method: "PUT", Path: f.secretPath(0), Count: 1, Action: kvemulator.FaultDelay, Delay: time.Hour})
+	f.ws.Write(f.config("fault"))
+	p := f.ws.Start("apply", "-auto-approve", "-input=false")
+	f.waitMongoChanged(p)
+	if !f.escrowPending() {
+		f.t.Errorf("MongoDB changed but no pending escrow version was found")
+	}
+	p.Kill()
+	if p.GroupAlive() {
+		f.t.Errorf("a process of terraform's group survived SIGKILL")
+	}
+	out, _ := p.Wait()
+	if land {
+		f.removeFaults()
+		// Wait for the released write to land.
+		deadline := time.Now().Add(10 * time.Second)
+		for f.versions()[f.c.secrets[0].name] == f.before[f.c.secrets[0].name] {
+			if time.Now().After(deadline) {
+				return out, fmt.Errorf("the released write did not land")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return out + "\nkilled (SIGKILL) after updateUser; the write in flight landed later", fmt.Errorf("killed")
+	}
+	f.forgetFault(id)
+	time.Sleep(200 * time.Millisecond)
+	if after := f.versions(); fmt.Sprint(after) != fmt.Sprint(f.before) {
+		return out, fmt.Errorf("a bound secret was written after the kill")
+	}
+	return out + "\nkilled (SIGKILL) after updateUser, before the Key Vault write", fmt.Errorf("killed")
+}
+
+// forgetFault leaves a delay fault holding its call: removeFaults will not
+// release it.
+func (f *faultRun) forgetFault(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, x := range f.faults {
+		if x == id {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+			return
+		}
+	}
 }
 
 // concurrent runs two applies of the same credential from two working
@@ -719,7 +768,7 @@ func (f *faultRun) concurrent() (string, error) {
 	out1, err1 := p1.Wait()
 	var b strings.Builder
 	fmt.Fprintf(&b, "ws1 (slow write): %s\nws2: %s\n", summarizeOutcome(out1, err1), summarizeOutcome(out2, err2))
-	f.t.Logf("two workspaces:\n%s--- workspace 1 ---\n%s\n--- workspace 2 ---\n%s", b.String(), tail([]byte(out1), 3000), tail([]byte(out2), 3000))
+	f.t.Logf("two workspaces:\n%s--- workspace 1 ---\n%s\n--- workspace 2 ---\n%s", b.String(), ftail(out1, 3000), ftail(out2, 3000))
 	// Workspace 2's view must be consistent too; workspace 1 is checked by
 	// the matrix.
 	ws1 := f.ws
@@ -737,7 +786,10 @@ func (f *faultRun) concurrent() (string, error) {
 	return b.String(), fmt.Errorf("one apply failed")
 }
 
-var firstError = regexp.MustCompile(`Error: ([^\n]+)`)
+var (
+	firstError    = regexp.MustCompile(`Error: ([^\n]+)`)
+	returnedAfter = regexp.MustCompile(`\(apply returned after ([^)]+)\)`)
+)
 
 // summarizeOutcome says in a few words what the provider said or did.
 func summarizeOutcome(out string, err error) string {
@@ -745,6 +797,9 @@ func summarizeOutcome(out string, err error) string {
 		return strings.ReplaceAll(strings.TrimSpace(out), "\n", "; ")
 	}
 	flat := collapse(out)
+	if strings.Contains(flat, "the write in flight landed later") {
+		return "killed mid-apply: MongoDB changed, new password in the escrow; the primary's write landed after the kill, sync 2 not written"
+	}
 	if strings.Contains(flat, "killed (SIGKILL)") {
 		return "killed mid-apply: MongoDB changed, no bound secret written, new password in the escrow"
 	}
@@ -762,12 +817,14 @@ func summarizeOutcome(out string, err error) string {
 		{"Rolled back", "rolled back"},
 		{"Nothing was changed", "nothing changed"},
 		{"kept in the escrow", "new password kept in the escrow"},
-		{"also kept in the escrow", ""},
 	} {
-		if k.say != "" && strings.Contains(flat, k.phrase) {
+		if strings.Contains(flat, k.phrase) {
 			s += "; " + k.say
 			break
 		}
+	}
+	if m := returnedAfter.FindStringSubmatch(out); m != nil {
+		s += "; gave up after " + m[1] + " instead of waiting out Retry-After"
 	}
 	return s
 }
@@ -783,6 +840,11 @@ func shortenReason(s string) string {
 	s = reasonURL.ReplaceAllString(s, "")
 	s = reasonVersion.ReplaceAllString(s, "has a version it did not write")
 	return reasonUser.ReplaceAllString(s, "")
+}
+
+// ftail is the end of s, cut on a rune boundary so logs stay valid UTF-8.
+func ftail(s string, n int) string {
+	return strings.ToValidUTF8(tail([]byte(s), n), "")
 }
 
 var spaces = regexp.MustCompile(`\s+`)
