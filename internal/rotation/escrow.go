@@ -134,8 +134,12 @@ func (r *run) otherRotationStagedLater(ctx context.Context) (string, error) {
 	var newest *keyvault.Secret
 	for i, v := range versions {
 		if v.Version == r.escrowVersion && (!v.Enabled || v.Tags[TagEscrowState] != escrowPending) {
-			// Retired by a rotation that took over from this one.
-			return strings.TrimSuffix(v.Tags[keyvault.TagRotationID], takeoverSuffix), nil
+			// Retired by a rotation that took over from this one, which
+			// signed the version "<its id>-takeover".
+			if other, ok := strings.CutSuffix(v.Tags[keyvault.TagRotationID], takeoverSuffix); ok {
+				return other, nil
+			}
+			return "another rotation", nil
 		}
 		if v.Enabled && v.Tags[TagEscrowState] == escrowPending && v.Tags[keyvault.TagCredential] == r.req.CredentialID &&
 			(newest == nil || newerEscrow(v, *newest)) {
@@ -216,6 +220,11 @@ func (r *run) retireEscrows(ctx context.Context) {
 			tags[k] = val
 		}
 		tags[TagEscrowState] = escrowDone
+		if olderPending {
+			// Say who retired it: a rotation still running under it learns
+			// whom to give its in-flight writes back to.
+			tags[keyvault.TagRotationID] = r.result.RotationID + takeoverSuffix
+		}
 		r.retire(ctx, v.Version, tags)
 	}
 }

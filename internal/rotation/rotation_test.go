@@ -567,8 +567,19 @@ func TestLostReplyOnWriteIsRolledBackToo(t *testing.T) {
 // secret ends up with the password MongoDB accepts.
 func TestTakeOverWhileAWriteIsInFlight(t *testing.T) {
 	t.Parallel()
+	t.Run("self", func(t *testing.T) { t.Parallel(); testTakeOverWhileAWriteIsInFlight(t, false) })
+	// Through a parent, B logs in without A's password: it retires A's
+	// escrow instead of adopting it, and A must still give the secret back.
+	t.Run("parent", func(t *testing.T) { t.Parallel(); testTakeOverWhileAWriteIsInFlight(t, true) })
+}
+
+func testTakeOverWhileAWriteIsInFlight(t *testing.T, viaParent bool) {
 	ctx := context.Background()
 	f := newFixture(t, secretvalue.Password, secretvalue.ConnectionString)
+	if viaParent {
+		parent := newFixture(t, secretvalue.Password)
+		f.req.Parent = &Parent{Account: parent.req.Account, Source: parent.req.Bindings[0]}
+	}
 	primary := f.req.Bindings[0]
 	hold := stack.KeyVault.InjectFault(kvemulator.Fault{Vault: "vault-a", Method: "PUT", Path: "^/secrets/" + primary.SecretName + "$", Count: 1, Action: "delay", Delay: time.Minute})
 	defer stack.KeyVault.RemoveFault(hold)
