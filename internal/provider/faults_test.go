@@ -121,7 +121,7 @@ func faultScenarios() []faultScenario {
 				// (2s here): it returns the 429 at once, and the rotation
 				// rolls back instead of holding MongoDB's change for minutes.
 				start := time.Now()
-				out, err := f.apply("fault")
+				out, err := f.applyFault()
 				if took := time.Since(start); took > time.Minute {
 					return out, fmt.Errorf("the apply waited %s in the 429 storm", took)
 				}
@@ -135,7 +135,7 @@ func faultScenarios() []faultScenario {
 				id := f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Count: 2, Action: kvemulator.FaultStatus,
 					Status: 500, Code: "InternalServerError", Message: "Injected outage."})
 				defer f.removeFaults()
-				out, err := f.apply("fault")
+				out, err := f.applyFault()
 				if f.stack.KeyVault.RemoveFault(id) {
 					// A counted fault is gone once all its calls were hit.
 					return out + "\n(the fault was not hit twice)", fmt.Errorf("fault not hit")
@@ -150,7 +150,7 @@ func faultScenarios() []faultScenario {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Action: kvemulator.FaultStatus,
 					Status: 403, Code: "Forbidden", Message: "The user, group or application does not have secrets set permission."})
 				defer f.removeFaults()
-				return f.apply("fault")
+				return f.applyFault()
 			},
 			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*Rolled back`),
 		},
@@ -159,7 +159,7 @@ func faultScenarios() []faultScenario {
 			run: func(f *faultRun) (string, error) {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Action: kvemulator.FaultDropAfter})
 				defer f.removeFaults()
-				return f.apply("fault")
+				return f.applyFault()
 			},
 			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*Rolled back`),
 		},
@@ -168,7 +168,7 @@ func faultScenarios() []faultScenario {
 			run: func(f *faultRun) (string, error) {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Action: kvemulator.FaultDrop})
 				defer f.removeFaults()
-				return f.apply("fault")
+				return f.applyFault()
 			},
 			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*Rolled back`),
 		},
@@ -178,7 +178,7 @@ func faultScenarios() []faultScenario {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "GET", Path: f.secretPath(1)[:len(f.secretPath(1))-1] + `/[0-9a-f]{32}$`, Count: 1,
 					Action: kvemulator.FaultCorruptValue})
 				defer f.removeFaults()
-				return f.apply("fault")
+				return f.applyFault()
 			},
 			expect: regexp.MustCompile(`Rotation could not verify the new password.*differs`),
 		},
@@ -220,7 +220,7 @@ func faultScenarios() []faultScenario {
 				if err := f.mongo.Stop(); err != nil {
 					f.t.Fatal(err)
 				}
-				out, err := f.apply("fault")
+				out, err := f.applyFault()
 				f.restartMongo()
 				return out, err
 			},
@@ -262,7 +262,7 @@ func faultScenarios() []faultScenario {
 			name: "mongo-user-dropped", fault: "the MongoDB user dropped out of band before the apply",
 			run: func(f *faultRun) (string, error) {
 				testAccMongoRun(f.t, f.uri, bson.D{{Key: "dropUser", Value: f.c.username}})
-				out, err := f.apply("fault")
+				out, err := f.applyFault()
 				// Without the fault: the DBA restores the user from backup,
 				// with the password Key Vault holds.
 				pw := f.primaryPassword()
@@ -282,7 +282,7 @@ func faultScenarios() []faultScenario {
 				if exitCode(err) != 2 || !strings.Contains(collapse(out), "no longer logs in") {
 					return out, fmt.Errorf("the plan after the out-of-band change does not report it (exit %d)", exitCode(err))
 				}
-				return f.apply("fault")
+				return f.applyFault()
 			},
 			expect: regexp.MustCompile(`Apply complete!`),
 		},
@@ -313,7 +313,7 @@ func faultScenarios() []faultScenario {
 				f.inject(kvemulator.Fault{Vault: f.vaultOf(1), Method: "PUT", Path: f.secretPath(1), Action: kvemulator.FaultStatus,
 					Status: 503, Code: "ServiceUnavailable", Message: "Injected outage."})
 				defer f.removeFaults()
-				out, err := f.apply("fault")
+				out, err := f.applyFault()
 				after := f.versions()
 				third := f.c.secrets[2].name
 				if before[third] != after[third] {
@@ -452,9 +452,10 @@ func (f *faultRun) config(trigger string) string {
 	return strings.Replace(f.c.hcl(), "syncs      =", fmt.Sprintf("triggers = { n = %q }\n  syncs      =", trigger), 1)
 }
 
-// apply writes the configuration with the trigger and applies it.
-func (f *faultRun) apply(trigger string) (string, error) {
-	f.ws.Write(f.config(trigger))
+// applyFault writes the configuration with a changed trigger, so that the
+// apply rotates, and applies it.
+func (f *faultRun) applyFault() (string, error) {
+	f.ws.Write(f.config("fault"))
 	return f.ws.Run("apply", "-auto-approve", "-input=false")
 }
 
