@@ -669,7 +669,13 @@ func (f *faultRun) checkB() (string, error) {
 			return "", fmt.Errorf("the plan has changes but no rotation: %s", ftail(flat, 1500))
 		}
 		if m := planReason.FindStringSubmatch(flat); m != nil {
-			return "rotate, " + m[1], nil
+			reasons := strings.Split(strings.Trim(m[1], `"`), "; ")
+			more := ""
+			if len(reasons) > 1 {
+				more = fmt.Sprintf(" (+%d more)", len(reasons)-1)
+			}
+			f.t.Logf("the next plan rotates: %s", m[1])
+			return fmt.Sprintf("rotate, %q%s", reasons[0], more), nil
 		}
 		return "rotate", nil
 	default:
