@@ -509,22 +509,27 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 // ChangePassword sets user's password with updateUser in user's auth
 // database, authenticated as as (the user itself or a parent credential).
 // mechanisms, when non-empty, restricts the SCRAM mechanisms the server keeps
-// credentials for. The pooled client for the old password is not touched;
-// callers Forget it once the change is verified.
+// credentials for.
+//
+// It logs in afresh on a client of its own rather than borrowing a shared
+// one: a connection authenticated before someone else changed the password
+// would still run the command, so two rotations of one account could both
+// "succeed". On a fresh login, a self-rotation changes the password only if
+// it is still the one the caller knows.
 func (p *Pool) ChangePassword(ctx context.Context, dep Deployment, as Identity, user Identity, newPassword string, mechanisms []string) error {
 	if newPassword == "" {
 		return &Error{Op: "change password", Deployment: dep, Kind: KindConfig, Err: errors.New("new password is empty")}
 	}
-	c, err := p.Client(dep, as)
+	c, err := p.connect(dep, &as, false)
 	if err != nil {
 		return err
 	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
 	cmd := bson.D{{Key: "updateUser", Value: user.Username}, {Key: "pwd", Value: newPassword}}
 	if len(mechanisms) > 0 {
 		cmd = append(cmd, bson.E{Key: "mechanisms", Value: slices.Clone(mechanisms)})
 	}
 	if err := c.Database(user.authSource()).RunCommand(ctx, cmd).Err(); err != nil {
-		p.forgetIfRejected(ctx, dep, as, err)
 		return wrap("change the password of "+user.String()+" as "+as.String(), dep, as.String(), err)
 	}
 	return nil

@@ -519,7 +519,7 @@ func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRo
 	}
 	req.BootstrapPassword = bootstrap
 	req.Now = r.data.Now()
-	tflog.Info(ctx, "rotating credential", map[string]any{"credential": req.CredentialID, "reason": reason, "secrets": len(req.Bindings)})
+	tflog.Info(ctx, "rotating credential", map[string]any{"credential": req.Account.String(), "reason": reason, "secrets": len(req.Bindings)})
 
 	res, err := rotation.Rotate(ctx, req)
 	if err != nil {
@@ -542,7 +542,7 @@ func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRo
 	m.SecretVersions = types.MapValueMust(types.StringType, versions)
 	m.ExposedAt = types.StringNull()
 	m.NextRotationAt, _ = m.nextRotation(ctx, req.Now)
-	tflog.Info(ctx, "rotated credential", map[string]any{"credential": req.CredentialID, "rotation_id": res.RotationID, "password_source": res.PasswordSource})
+	tflog.Info(ctx, "rotated credential", map[string]any{"credential": req.Account.String(), "rotation_id": res.RotationID, "password_source": res.PasswordSource})
 }
 
 func rotationErrorDiagnostic(who string, err error) diag.Diagnostic {
@@ -682,7 +682,6 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		Mongo:           r.data.MongoDB,
 		Deployment:      dep,
 		Account:         cred.identity(""),
-		CredentialID:    cred.ID.ValueString(),
 		Policy:          pwPolicy,
 		VersionLifetime: sp.MaxAge,
 	}

@@ -23,6 +23,10 @@ import (
 // tries the passwords of pending versions, which is how it takes over from
 // one that died or stopped.
 
+// escrowLease is how long after staging a rotation may still be running:
+// well above the resource's default 10-minute timeout.
+const escrowLease = time.Hour
+
 // enabledEscrows lists this credential's enabled escrow versions, newest
 // first (ties in Key Vault's one-second timestamps broken by version id, the
 // same way for every reader). A finished rotation disables its version, so
@@ -38,7 +42,7 @@ func (r *run) enabledEscrows(ctx context.Context) ([]keyvault.Secret, error) {
 	}
 	var out []keyvault.Secret
 	for _, v := range versions {
-		if v.Enabled && v.Tags[keyvault.TagCredential] == r.req.CredentialID {
+		if v.Enabled && v.Tags[keyvault.TagCredential] == r.accountTag() {
 			out = append(out, v)
 		}
 	}
@@ -99,6 +103,9 @@ func (r *run) stage(ctx context.Context, newPassword string) error {
 				"Nothing was changed. The provider needs set permission on the escrow secret; fix that and apply again.")
 		}
 	}
+	// The wall clock, not the request's (possibly injected) rotation time:
+	// this orders simultaneous rotations.
+	r.stagedAt = time.Now().UTC()
 	s, err := e.Vault.SetSecretValue(ctx, e.SecretName, keyvault.SecretWrite{
 		Value:       newPassword,
 		ContentType: secretvalue.DefaultContentType(secretvalue.Password),
@@ -114,52 +121,77 @@ func (r *run) stage(ctx context.Context, newPassword string) error {
 
 func (r *run) escrowTags(state string) map[string]string {
 	return map[string]string{
-		keyvault.TagCredential: r.req.CredentialID,
+		keyvault.TagCredential: r.accountTag(),
 		keyvault.TagRotationID: r.result.RotationID,
 		keyvault.TagRotatedAt:  r.result.RotatedAt.Format(time.RFC3339),
+		TagEscrowStagedAt:      r.stagedAt.Format(time.RFC3339Nano),
 		TagEscrowState:         state,
 		TagEscrowFor:           r.req.Bindings[0].ID(),
 	}
 }
 
-// otherRotationStagedLater returns the id of a rotation of this credential
-// that staged after ours, or took ours over, or "" while ours is still the
-// newest pending version.
+// otherRotationStagedLater returns the id of a rotation of this account
+// that staged after ours and did not abort (it is running, or finished), or
+// that took ours over; "" while this rotation still owns the account.
 func (r *run) otherRotationStagedLater(ctx context.Context) (string, error) {
 	e := r.req.Escrow
 	versions, err := e.Vault.SecretVersions(ctx, e.SecretName)
 	if err != nil {
 		return "", err
 	}
+	var mine *keyvault.Secret
+	for i, v := range versions {
+		if v.Version == r.escrowVersion {
+			mine = &versions[i]
+		}
+	}
+	if mine == nil {
+		return "", fmt.Errorf("this rotation's escrow version %s is gone", r.escrowVersion)
+	}
+	if mine.Tags[TagEscrowState] != escrowPending {
+		// Retired by a rotation that took over from this one, which signed
+		// the version "<its id>-takeover".
+		if other, ok := strings.CutSuffix(mine.Tags[keyvault.TagRotationID], takeoverSuffix); ok {
+			return other, nil
+		}
+		return "another rotation", nil
+	}
 	var newest *keyvault.Secret
 	for i, v := range versions {
-		if v.Version == r.escrowVersion && (!v.Enabled || v.Tags[TagEscrowState] != escrowPending) {
-			// Retired by a rotation that took over from this one, which
-			// signed the version "<its id>-takeover".
-			if other, ok := strings.CutSuffix(v.Tags[keyvault.TagRotationID], takeoverSuffix); ok {
-				return other, nil
-			}
-			return "another rotation", nil
+		state := v.Tags[TagEscrowState]
+		if v.Version == r.escrowVersion || v.Tags[keyvault.TagCredential] != r.accountTag() ||
+			(state != escrowPending && state != escrowDone) || !newerEscrow(v, *mine) {
+			continue
 		}
-		if v.Enabled && v.Tags[TagEscrowState] == escrowPending && v.Tags[keyvault.TagCredential] == r.req.CredentialID &&
-			(newest == nil || newerEscrow(v, *newest)) {
+		if newest == nil || newerEscrow(v, *newest) {
 			newest = &versions[i]
 		}
 	}
-	if newest == nil || newest.Version == r.escrowVersion {
+	if newest == nil {
 		return "", nil
 	}
-	return newest.Tags[keyvault.TagRotationID], nil
+	return strings.TrimSuffix(newest.Tags[keyvault.TagRotationID], takeoverSuffix), nil
 }
 
-// newerEscrow orders escrow versions: by creation time, ties (Key Vault's
-// timestamps have one-second resolution) by version id, the same way for
-// every reader.
+// newerEscrow orders escrow versions by when they were staged: the
+// TagEscrowStagedAt tag (nanoseconds, the staging machine's clock), else Key
+// Vault's creation time (whole seconds), and ties by version id, the same way
+// for every reader. Between machines whose clocks disagree, two rotations
+// started within the skew may be ordered against real time; every reader
+// still sees the same order, which is what keeps at most one going.
 func newerEscrow(a, b keyvault.Secret) bool {
-	if !a.Created.Equal(b.Created) {
-		return a.Created.After(b.Created)
+	ta, tb := stagedAt(a), stagedAt(b)
+	if !ta.Equal(tb) {
+		return ta.After(tb)
 	}
 	return a.Version > b.Version
+}
+
+func stagedAt(v keyvault.Secret) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, v.Tags[TagEscrowStagedAt]); err == nil {
+		return t
+	}
+	return v.Created
 }
 
 // concurrentChange tells, after a failed updateUser, whether another
@@ -182,21 +214,23 @@ func (r *run) concurrentChange(ctx context.Context) (string, bool) {
 	return "", false
 }
 
-// finishEscrow marks our staged version done and disables it, so the vault
-// keeps no readable extra copy. Failure is only a warning: the escrow
+// finishEscrow marks our staged version with state (escrowDone when the
+// rotation finished, escrowAborted when it changed nothing or rolled back)
+// and disables it, so the vault keeps no readable extra copy. Failure is only a warning: the escrow
 // then holds the current password, in the same vault as the primary secret.
-func (r *run) finishEscrow(ctx context.Context) {
+func (r *run) finishEscrow(ctx context.Context, state string) {
 	if r.escrowVersion == "" {
 		return
 	}
-	r.retire(ctx, r.escrowVersion, r.escrowTags(escrowDone))
+	r.retire(ctx, r.escrowVersion, r.escrowTags(state))
 }
 
 // retireEscrows disables, once the rotation has written and verified
-// everything, the versions it took over and the pending versions older than
-// its own: they belong to rotations that died or stopped. A newer pending
-// version belongs to a rotation that started after this one's last check and
-// may be running now, so it stays. It runs before finishEscrow disables ours.
+// everything, the versions it took over and the pending versions staged more
+// than escrowLease before it: they belong to rotations that died or stopped.
+// A younger pending version may belong to a rotation still running, so it
+// stays, readable, until a later rotation finds it old. It runs before
+// finishEscrow disables ours.
 func (r *run) retireEscrows(ctx context.Context) {
 	enabled, err := r.enabledEscrows(ctx)
 	if err != nil {
@@ -211,7 +245,10 @@ func (r *run) retireEscrows(ctx context.Context) {
 	}
 	for _, v := range enabled {
 		takenOver := v.Tags[TagEscrowState] != escrowPending
-		olderPending := !takenOver && mine != nil && newerEscrow(*mine, v)
+		// A pending version is retired only once the rotation that staged
+		// it cannot still be running: its updateUser could otherwise land
+		// after this rotation's, and the password it set would be lost.
+		olderPending := !takenOver && mine != nil && newerEscrow(*mine, v) && stagedAt(v).Before(r.stagedAt.Add(-escrowLease))
 		if v.Version == r.escrowVersion || (!takenOver && !olderPending) {
 			continue
 		}

@@ -22,6 +22,7 @@ package rotation
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -98,8 +99,6 @@ type Request struct {
 	Deployment mongodb.Deployment
 	// Account is the credential being rotated; its Password is ignored.
 	Account mongodb.Identity
-	// CredentialID is the value of keyvault.TagCredential.
-	CredentialID string
 	// Parent, when set, changes the password; otherwise the account changes
 	// its own, authenticated with its current password.
 	Parent *Parent
@@ -149,7 +148,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
-		r.finishEscrow(ctx)
+		r.finishEscrow(ctx, escrowAborted)
 		if err == nil {
 			err = &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
 		}
@@ -166,8 +165,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	r.retireEscrows(ctx)
-	r.finishEscrow(ctx)
-	r.req.Mongo.Forget(ctx, req.Deployment, r.actor(r.current))
+	r.finishEscrow(ctx, escrowDone)
 	return r.result, nil
 }
 
@@ -205,6 +203,7 @@ type run struct {
 
 	seen          []string // each binding's latest version at preflight ("" when missing)
 	escrowVersion string
+	stagedAt      time.Time
 	adopted       string // pending escrow version of an earlier rotation whose password is the current one
 	mongoState    string
 	written       []int // indexes of bindings written with the new password
@@ -368,12 +367,12 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		return nil
 	}
 	if r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
-		r.finishEscrow(ctx)
+		r.finishEscrow(ctx, escrowAborted)
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
 	}
 	if other, ok := r.concurrentChange(ctx); ok {
-		r.finishEscrow(ctx)
+		r.finishEscrow(ctx, escrowAborted)
 		return r.fail(StageChange, "changing the password in MongoDB", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
 			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
 	}
@@ -446,7 +445,7 @@ func (r *run) writeBinding(ctx context.Context, b Binding, pw, rotationID string
 	for k, v := range b.Tags {
 		tags[k] = v
 	}
-	tags[keyvault.TagCredential] = r.req.CredentialID
+	tags[keyvault.TagCredential] = r.accountTag()
 	tags[keyvault.TagRotationID] = rotationID
 	tags[keyvault.TagRotatedAt] = r.result.RotatedAt.Format(time.RFC3339)
 	if b.Scope != "" {
@@ -468,6 +467,14 @@ func (r *run) writeBinding(ctx context.Context, b Binding, pw, rotationID string
 func (r *run) rollback(ctx context.Context, newPassword string, failed int, cause error) error {
 	b := r.req.Bindings[failed]
 	what := "writing the new password to " + b.describe()
+	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
+		// Rolling MongoDB back now could undo the change of a rotation that
+		// took over, and lock its secrets out.
+		if other == "" {
+			other = "another rotation (the escrow could not be read: " + err.Error() + ")"
+		}
+		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s has taken over this credential, so MongoDB was not rolled back; this rotation's password stays in the escrow secret %s. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.", other, r.req.Escrow.ID()))
+	}
 	if r.accountOld == "" {
 		return r.fail(StageWrite, what, cause, r.pendingAdvice(failed))
 	}
@@ -512,7 +519,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		advice += ". Nothing is pending: every secret holds the password MongoDB accepts. Fix the cause and apply again to rotate."
 	}
 	// The escrow holds the new password, which MongoDB no longer accepts.
-	r.finishEscrow(ctx)
+	r.finishEscrow(ctx, escrowAborted)
 	return r.fail(StageWrite, what, cause, advice)
 }
 
@@ -543,6 +550,14 @@ func (r *run) pendingAdvice(failed int) string {
 // every written version read back equal to what was written.
 func (r *run) verify(ctx context.Context, newPassword string) error {
 	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)); err != nil {
+		other, cerr := r.otherRotationStagedLater(ctx)
+		if cerr != nil || other == "" {
+			other, _ = r.concurrentChange(ctx)
+		}
+		if other != "" {
+			return r.fail(StageVerify, "logging in to MongoDB with the new password", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+				fmt.Sprintf("Rotation %s changed the password again at the same time; its password is kept in the escrow secret %s, so the next plan shows the drift and the next apply converges from it. Run terraform plan again once the other apply has finished.", other, r.req.Escrow.ID()))
+		}
 		return r.fail(StageVerify, "logging in to MongoDB with the new password", err,
 			fmt.Sprintf("Every secret was written. The new password is also kept in the escrow secret %s; the next apply checks which password MongoDB accepts and converges.", r.req.Escrow.ID()))
 	}
@@ -565,6 +580,23 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 		}
 	}
 	return nil
+}
+
+// accountTag names the account in keyvault.TagCredential: the same for
+// every workspace that rotates it (escrow coordination depends on that),
+// and readable by an auditor: "user@authdb on host:port,...". Key Vault tag
+// values hold 256 characters; a longer seed list is replaced by its hash.
+func (r *run) accountTag() string {
+	hosts := strings.Join(r.req.Deployment.Hosts, ",")
+	tag := r.req.Account.String() + " on " + hosts
+	if len(tag) > keyvault.MaxTagValueLength {
+		sum := sha256.Sum256([]byte(hosts))
+		tag = r.req.Account.String() + " on hosts#" + hex.EncodeToString(sum[:8])
+	}
+	if len(tag) > keyvault.MaxTagValueLength {
+		tag = tag[:keyvault.MaxTagValueLength]
+	}
+	return tag
 }
 
 func mechanisms(id mongodb.Identity) []string {
