@@ -59,3 +59,10 @@ type ConcurrentRotationError struct {
 func (e *ConcurrentRotationError) Error() string {
 	return fmt.Sprintf("rotation %s of the same credential staged its password in %s while this one ran", e.Other, e.Escrow)
 }
+
+// takenOver records that another rotation owns the account now, so the error
+// does not claim MongoDB holds this rotation's password.
+func (r *run) takenOver(other string) *ConcurrentRotationError {
+	r.mongoState = fmt.Sprintf("is in the hands of rotation %s, which took over this credential and may have set its own password", other)
+	return &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
+}

@@ -150,6 +150,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
 		r.finishEscrow(ctx, escrowAborted)
 		if err == nil {
+			// Before any change: MongoDB is untouched, as the error says.
 			err = &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
 		}
 		return nil, r.fail(StagePreflight, "checking that no other rotation of this credential is running", err,
@@ -373,7 +374,7 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	}
 	if other, ok := r.concurrentChange(ctx); ok {
 		r.finishEscrow(ctx, escrowAborted)
-		return r.fail(StageChange, "changing the password in MongoDB", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+		return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
 			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
 	}
 	r.mongoState = "is in an unknown state (neither password could be verified)"
@@ -388,7 +389,7 @@ func (r *run) write(ctx context.Context, newPassword string) error {
 		if other, err := r.otherRotationStagedLater(ctx); err == nil && other != "" {
 			// The later rotation found our password (escrowed or written)
 			// and owns the credential now: writing on would race it.
-			return r.fail(StageWrite, "writing the new password to "+b.describe(), &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+			return r.fail(StageWrite, "writing the new password to "+b.describe(), r.takenOver(other),
 				fmt.Sprintf("MongoDB had the new password of this rotation, kept in the escrow secret %s, when rotation %s started and took over; this one stopped without writing more so as not to overwrite it. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.",
 					r.req.Escrow.ID(), other))
 		}
@@ -411,7 +412,7 @@ func (r *run) write(ctx context.Context, newPassword string) error {
 // over: if the other has already written the secret, its value becomes the
 // latest again; if not, its own write, still to come, will be.
 func (r *run) yield(ctx context.Context, b Binding, other string) error {
-	cause := &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
+	cause := r.takenOver(other)
 	what := "writing the new password to " + b.describe()
 	versions, err := b.Vault.SecretVersions(ctx, b.SecretName)
 	if err != nil {
@@ -473,6 +474,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		if other == "" {
 			other = "another rotation (the escrow could not be read: " + err.Error() + ")"
 		}
+		r.takenOver(other)
 		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s has taken over this credential, so MongoDB was not rolled back; this rotation's password stays in the escrow secret %s. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.", other, r.req.Escrow.ID()))
 	}
 	if r.accountOld == "" {
@@ -555,7 +557,7 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 			other, _ = r.concurrentChange(ctx)
 		}
 		if other != "" {
-			return r.fail(StageVerify, "logging in to MongoDB with the new password", &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other},
+			return r.fail(StageVerify, "logging in to MongoDB with the new password", r.takenOver(other),
 				fmt.Sprintf("Rotation %s changed the password again at the same time; its password is kept in the escrow secret %s, so the next plan shows the drift and the next apply converges from it. Run terraform plan again once the other apply has finished.", other, r.req.Escrow.ID()))
 		}
 		return r.fail(StageVerify, "logging in to MongoDB with the new password", err,
