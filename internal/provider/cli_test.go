@@ -73,7 +73,17 @@ var cliRuns atomic.Int64
 
 func newCLIWorkspace(tb testing.TB) *cliWorkspace {
 	tb.Helper()
-	return &cliWorkspace{tb: tb, dir: tb.TempDir(), cliConfig: testAccPluginCLIConfig(tb)}
+	w := &cliWorkspace{tb: tb, dir: tb.TempDir(), cliConfig: testAccPluginCLIConfig(tb)}
+	// Before the directory goes: no recorded password may be in its state.
+	tb.Cleanup(func() {
+		files, _ := filepath.Glob(filepath.Join(w.dir, "*.tfstate*"))
+		for _, f := range files {
+			if data, err := os.ReadFile(f); err == nil && leakedIn(data) > 0 {
+				tb.Errorf("secret hygiene: %s holds %d recorded password(s)", filepath.Base(f), leakedIn(data))
+			}
+		}
+	})
+	return w
 }
 
 // Write replaces the workspace's configuration.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
@@ -107,6 +108,10 @@ func startHygieneLogs(dir string) (bool, error) {
 		"TF_LOG":           "TRACE", // the provider, served in-process
 		"TF_ACC_LOG":       "TRACE", // the terraform CLI
 		"TF_LOG_PATH_MASK": filepath.Join(dir, "%s.log"),
+		// Keep every test's working directory, state files included, for
+		// the scan after the package.
+		"TF_ACC_TEMP_DIR":            dir,
+		"TF_ACC_PERSIST_WORKING_DIR": "1",
 	} {
 		if err := os.Setenv(k, v); err != nil {
 			return false, err
@@ -115,7 +120,8 @@ func startHygieneLogs(dir string) (bool, error) {
 	return true, nil
 }
 
-// checkHygieneLogs searches every log under dir for every recorded secret.
+// checkHygieneLogs searches every file under dir (TRACE logs, and the
+// state files of every kept working directory) for every recorded secret.
 // It names the files, never the secrets.
 func checkHygieneLogs(dir string) error {
 	var leaks []string
@@ -124,6 +130,11 @@ func checkHygieneLogs(dir string) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		// Logs and state; not the inputs the tests wrote themselves (a
+		// bootstrap password in a .tfvars.json is the test's own input).
+		if name := d.Name(); !strings.HasSuffix(name, ".log") && !strings.Contains(name, ".tfstate") {
+			return nil
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
@@ -131,7 +142,8 @@ func checkHygieneLogs(dir string) error {
 		files++
 		size += int64(len(data))
 		if n := leakedIn(data); n > 0 {
-			leaks = append(leaks, fmt.Sprintf("%s (%d secret(s))", filepath.Base(p), n))
+			rel, _ := filepath.Rel(dir, p)
+			leaks = append(leaks, fmt.Sprintf("%s (%d secret(s))", rel, n))
 		}
 		return nil
 	})
@@ -141,7 +153,7 @@ func checkHygieneLogs(dir string) error {
 	recordedSecrets.mu.Lock()
 	count := len(recordedSecrets.values)
 	recordedSecrets.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "secret hygiene: searched %d TRACE log file(s), %d MiB, for %d recorded password(s): %d leak(s)\n",
+	fmt.Fprintf(os.Stderr, "secret hygiene: searched %d file(s) (TRACE logs, state files), %d MiB, for %d recorded password(s): %d leak(s)\n",
 		files, size>>20, count, len(leaks))
 	if len(leaks) > 0 {
 		sort.Strings(leaks)
