@@ -15,7 +15,6 @@ import (
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
-	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
 
@@ -535,28 +534,38 @@ func (f *faultRun) waitMongoChanged(p *cliProcess) {
 	}
 }
 
-// escrowPending reports whether the escrow secret holds a pending version.
+// escrowPending reports whether the escrow secret holds a readable version.
 func (f *faultRun) escrowPending() bool {
-	_, ok := f.escrow()
-	return ok
+	return len(f.escrows()) > 0
 }
 
-// escrow returns the escrow secret's latest value when it is an enabled,
-// pending version of this credential: what the next rotation tries.
-func (f *faultRun) escrow() (string, bool) {
+// escrows returns the values of the escrow secret's enabled versions: what
+// the engine keeps, and what the next rotation tries. A finished or aborted
+// rotation disables its version; one that stopped half-way, or was taken
+// over, leaves it enabled, and not necessarily as the latest.
+func (f *faultRun) escrows() []string {
 	p := f.c.secrets[0]
-	resp, err := testAccSecretsClient(f.t, p.vaultURL()).GetSecret(context.Background(), p.name+escrowSuffix, "", nil)
-	if err != nil || resp.Value == nil {
-		return "", false
+	client := testAccSecretsClient(f.t, p.vaultURL())
+	name := p.name + escrowSuffix
+	var out []string
+	for pager := client.NewListSecretPropertiesVersionsPager(name, nil); pager.More(); {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			return out
+		}
+		for _, v := range page.Value {
+			if v == nil || v.ID == nil || (v.Attributes != nil && v.Attributes.Enabled != nil && !*v.Attributes.Enabled) {
+				continue
+			}
+			resp, err := client.GetSecret(context.Background(), name, v.ID.Version(), nil)
+			if err != nil || resp.Value == nil {
+				continue
+			}
+			testAccRecordSecret(*resp.Value)
+			out = append(out, *resp.Value)
+		}
 	}
-	testAccRecordSecret(*resp.Value)
-	if resp.Attributes != nil && resp.Attributes.Enabled != nil && !*resp.Attributes.Enabled {
-		return "", false
-	}
-	if st := resp.Tags[rotation.TagEscrowState]; st == nil || *st != "pending" {
-		return "", false
-	}
-	return *resp.Value, true
+	return out
 }
 
 // secretPassword returns the password in bound secret i's latest version.
@@ -608,13 +617,16 @@ func (f *faultRun) checkA() error {
 		}
 		tried = append(tried, s.name+": login refused")
 	}
-	if pw, ok := f.escrow(); ok {
+	escrowed := f.escrows()
+	for _, pw := range escrowed {
 		if err := testAccMongoLogin(f.uri, f.c.username, pw); err == nil {
 			return nil
 		}
-		tried = append(tried, "pending escrow: login refused")
+	}
+	if len(escrowed) > 0 {
+		tried = append(tried, fmt.Sprintf("%d enabled escrow version(s): login refused", len(escrowed)))
 	} else {
-		tried = append(tried, "no pending escrow")
+		tried = append(tried, "no enabled escrow version")
 	}
 	return fmt.Errorf("no password MongoDB accepts is in Key Vault (%s)", strings.Join(tried, "; "))
 }

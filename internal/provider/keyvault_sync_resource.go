@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
@@ -243,29 +244,26 @@ func checkTagBudget(ctx context.Context, extra types.Map, app applicationRef) di
 }
 
 func (r *keyVaultSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan keyVaultSyncResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.bind(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State)...)
 }
 
 func (r *keyVaultSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan keyVaultSyncResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
+	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State)...)
+}
+
+// bindPlan binds the planned secret and records the result as the state.
+func (r *keyVaultSyncResource) bindPlan(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State) diag.Diagnostics {
+	var m keyVaultSyncResourceModel
+	diags := plan.Get(ctx, &m)
+	if diags.HasError() {
+		return diags
 	}
-	resp.Diagnostics.Append(r.bind(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
+	diags.Append(r.bind(ctx, &m)...)
+	if diags.HasError() {
+		return diags
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(state.Set(ctx, &m)...)
+	return diags
 }
 
 // bind checks that the secret exists (or may be created) and records its id

@@ -94,11 +94,7 @@ func (r *run) stage(ctx context.Context, newPassword string) error {
 	if r.adopted != "" {
 		// Taking over: the earlier rotation, if it still runs, sees its
 		// version is no longer pending and stops before its next write.
-		// The version stays enabled, holding the password MongoDB has now,
-		// until this rotation has finished.
-		tags := r.escrowTags(escrowDone)
-		tags[keyvault.TagRotationID] = r.result.RotationID + takeoverSuffix
-		if err := e.Vault.UpdateSecretVersion(ctx, e.SecretName, r.adopted, tags, nil); err != nil {
+		if err := r.takeOver(ctx, r.adopted); err != nil {
 			return r.fail(StagePreflight, "taking over the pending escrow version "+r.adopted+" of "+e.ID(), err,
 				"Nothing was changed. The provider needs set permission on the escrow secret; fix that and apply again.")
 		}
@@ -194,30 +190,42 @@ func stagedAt(v keyvault.Secret) time.Time {
 	return v.Created
 }
 
-// concurrentChange tells, after a failed updateUser, whether another
-// rotation's pending password is the one MongoDB now accepts.
-func (r *run) concurrentChange(ctx context.Context) (string, bool) {
-	pending, err := r.pendingEscrows(ctx)
+// concurrentChange tells, after a failed updateUser or login, whether
+// another rotation's escrowed password is the one MongoDB now accepts, and
+// returns that rotation's id, its escrow version and the password.
+func (r *run) concurrentChange(ctx context.Context) (other, version, password string, ok bool) {
+	enabled, err := r.enabledEscrows(ctx)
 	if err != nil {
-		return "", false
+		return "", "", "", false
 	}
 	e := r.req.Escrow
-	for _, p := range pending {
+	for _, p := range enabled {
 		if p.Version == r.escrowVersion {
 			continue
 		}
 		v, err := e.Vault.GetSecretValue(ctx, e.SecretName, p.Version)
 		if err == nil && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(v.Value)) == nil {
-			return p.Tags[keyvault.TagRotationID], true
+			return strings.TrimSuffix(p.Tags[keyvault.TagRotationID], takeoverSuffix), p.Version, v.Value, true
 		}
 	}
-	return "", false
+	return "", "", "", false
+}
+
+// takeOver marks an earlier rotation's escrow version as taken over by this
+// one (signed "<our id>-takeover") and leaves it enabled: it holds the
+// password MongoDB has until this rotation has changed it.
+func (r *run) takeOver(ctx context.Context, version string) error {
+	e := r.req.Escrow
+	tags := r.escrowTags(escrowDone)
+	tags[keyvault.TagRotationID] = r.result.RotationID + takeoverSuffix
+	return e.Vault.UpdateSecretVersion(ctx, e.SecretName, version, tags, nil)
 }
 
 // finishEscrow marks our staged version with state (escrowDone when the
 // rotation finished, escrowAborted when it changed nothing or rolled back)
-// and disables it, so the vault keeps no readable extra copy. Failure is only a warning: the escrow
-// then holds the current password, in the same vault as the primary secret.
+// and disables it, so the vault keeps no readable extra copy. Failure is
+// only a warning: the escrow then holds the current password, in the same
+// vault as the primary secret.
 func (r *run) finishEscrow(ctx context.Context, state string) {
 	if r.escrowVersion == "" {
 		return

@@ -372,7 +372,10 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
 	}
-	if other, ok := r.concurrentChange(ctx); ok {
+	if other, version, theirs, ok := r.concurrentChange(ctx); ok {
+		if r.adoptAndRetry(ctx, version, theirs, newPassword) {
+			return nil
+		}
 		r.finishEscrow(ctx, escrowAborted)
 		return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
 			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
@@ -380,6 +383,29 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	r.mongoState = "is in an unknown state (neither password could be verified)"
 	return r.fail(StageChange, "changing the password in MongoDB", err,
 		fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply tries it and the previous password and finishes the rotation.", r.req.Escrow.ID()))
+}
+
+// adoptAndRetry handles a self-rotation whose updateUser failed because an
+// earlier rotation, which this one staged after and so owns the account
+// over, had just changed the password: it takes that rotation's password
+// (from its escrow) as the current one and changes it again, so the account
+// does not wait for a later apply. It reports whether the change went through.
+func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword string) bool {
+	if r.req.Parent != nil {
+		return false // a parent's change does not fail for that reason
+	}
+	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
+		return false // a later rotation owns the account: leave it to that one
+	}
+	if r.takeOver(ctx, version) != nil {
+		return false
+	}
+	if r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(theirs), r.account(""), newPassword, mechanisms(r.req.Account)) != nil {
+		return false
+	}
+	r.current, r.accountOld, r.actorPassword, r.adopted = theirs, theirs, theirs, version
+	r.mongoState = "has the new password"
+	return true
 }
 
 // write sets the new password as a new version of every bound secret. The
@@ -554,7 +580,7 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)); err != nil {
 		other, cerr := r.otherRotationStagedLater(ctx)
 		if cerr != nil || other == "" {
-			other, _ = r.concurrentChange(ctx)
+			other, _, _, _ = r.concurrentChange(ctx)
 		}
 		if other != "" {
 			return r.fail(StageVerify, "logging in to MongoDB with the new password", r.takenOver(other),
