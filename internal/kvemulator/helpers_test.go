@@ -182,7 +182,7 @@ func ptr[T any](v T) *T { return &v }
 // requireResponseError asserts err is a Key Vault error with this status and code.
 func requireResponseError(t *testing.T, err error, status int, code string) {
 	t.Helper()
-	responseError(t, err, status, code)
+	_ = responseError(t, err, status, code)
 }
 
 // responseError is requireResponseError for callers that look further into

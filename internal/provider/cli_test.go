@@ -32,7 +32,9 @@ func testAccPluginCLIConfig(tb testing.TB) string {
 	tb.Helper()
 	p := &testAccPlugin
 	p.once.Do(func() {
-		if p.dir, p.err = os.MkdirTemp("", "segura-plugin-"); p.err != nil {
+		// Not tb.TempDir: the binary is shared by every test of the package
+		// and removed by TestMain.
+		if p.dir, p.err = os.MkdirTemp("", "segura-plugin-"); p.err != nil { //nolint:usetesting
 			return
 		}
 		build := exec.Command("go", "build", "-o", filepath.Join(p.dir, "terraform-provider-segura"), ".")

@@ -87,13 +87,6 @@ type dsmScopeResource struct {
 	stateOnlyResource
 }
 
-// dsmScopeResourceModel holds the scopeRef fields (embedded, so the reference
-// shape and the resource cannot drift) plus the fields no downstream needs.
-type dsmScopeResourceModel struct {
-	scopeRef
-	Description types.String `tfsdk:"description"`
-}
-
 func (r *dsmScopeResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_dsm_scope"
 }

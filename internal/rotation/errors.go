@@ -63,6 +63,10 @@ func (e *ConcurrentRotationError) Error() string {
 // takenOver records that another rotation owns the account now, so the error
 // does not claim MongoDB holds this rotation's password.
 func (r *run) takenOver(other string) *ConcurrentRotationError {
-	r.mongoState = fmt.Sprintf("is in the hands of rotation %s, which took over this credential and may have set its own password", other)
+	r.markTakenOver(other)
 	return &ConcurrentRotationError{Escrow: r.req.Escrow.ID(), Other: other}
+}
+
+func (r *run) markTakenOver(other string) {
+	r.mongoState = fmt.Sprintf("is in the hands of rotation %s, which took over this credential and may have set its own password", other)
 }

@@ -14,14 +14,18 @@ import (
 
 // The escrow secret does two jobs. It keeps the password a rotation is about
 // to set in MongoDB, so a run that dies before writing the bound secrets
-// loses nothing; and its versions coordinate rotations of one credential
-// that run at the same time (two workspaces, two CI jobs): of the pending
-// versions, the newest owns the credential. A rotation checks that it is
-// still the newest before changing MongoDB and before each secret write, and
-// stops when a later one has staged; every rotation sees the same order, so
-// at most one of two simultaneous rotations goes on. A later rotation first
-// tries the passwords of pending versions, which is how it takes over from
-// one that died or stopped.
+// loses nothing; and its versions coordinate rotations of one account that
+// run at the same time (two workspaces, two CI jobs), whatever Terraform
+// state each belongs to: versions are tagged with the account, not the
+// resource. Of the versions that did not abort, the one staged last owns the
+// account. A rotation checks that it still does before changing MongoDB,
+// before and after each secret write, and when a login fails; it stops when
+// a later one has staged (giving back a secret its in-flight write
+// overwrote), and every rotation sees the same order, so at most one goes
+// on. A rotation tries the passwords of enabled versions when the secrets'
+// do not log in, which is how it takes over from one that died or stopped;
+// a version stays enabled, and so readable, until it is certain its password
+// is no longer MongoDB's.
 
 // escrowLease is how long after staging a rotation may still be running:
 // well above the resource's default 10-minute timeout.
@@ -47,22 +51,6 @@ func (r *run) enabledEscrows(ctx context.Context) ([]keyvault.Secret, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return newerEscrow(out[i], out[j]) })
-	return out, nil
-}
-
-// pendingEscrows are the enabled versions of rotations still in progress
-// (or that died): the coordination between simultaneous rotations.
-func (r *run) pendingEscrows(ctx context.Context) ([]keyvault.Secret, error) {
-	enabled, err := r.enabledEscrows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := enabled[:0]
-	for _, v := range enabled {
-		if v.Tags[TagEscrowState] == escrowPending {
-			out = append(out, v)
-		}
-	}
 	return out, nil
 }
 

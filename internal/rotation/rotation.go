@@ -500,7 +500,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		if other == "" {
 			other = "another rotation (the escrow could not be read: " + err.Error() + ")"
 		}
-		r.takenOver(other)
+		r.markTakenOver(other)
 		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s has taken over this credential, so MongoDB was not rolled back; this rotation's password stays in the escrow secret %s. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.", other, r.req.Escrow.ID()))
 	}
 	if r.accountOld == "" {
