@@ -344,6 +344,7 @@ func TestFaultMatrix(t *testing.T) {
 		out := table.render(time.Since(started))
 		fmt.Fprint(os.Stderr, out)
 		t.Log("\n" + out)
+		writeTestReport(t, "fault-matrix.txt", out)
 	})
 	for _, sc := range faultScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
