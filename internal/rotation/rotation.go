@@ -198,9 +198,11 @@ type run struct {
 	req    Request
 	result *Result
 
-	current       string // the password that logs in before the rotation (actor's own for self-rotation)
-	accountOld    string // the account's password before the rotation, for roll-back
-	actorPassword string // what the actor authenticates with; for self-rotation, current
+	// accountOld is the account's password before the rotation: what a
+	// self-rotation authenticates with, and what a roll-back restores.
+	accountOld string
+	// actorPassword is the parent's password (parent rotations only).
+	actorPassword string
 
 	seen          []string // each binding's latest version at preflight ("" when missing)
 	escrowVersion string
@@ -261,7 +263,7 @@ func (r *run) preflight(ctx context.Context) error {
 	for _, c := range candidates {
 		err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(c.password))
 		if err == nil {
-			r.current, r.accountOld, r.actorPassword = c.password, c.password, c.password
+			r.accountOld = c.password
 			r.result.PasswordSource = c.source
 			r.adopted = c.escrowVersion
 			return nil
@@ -304,7 +306,6 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 			break
 		}
 	}
-	r.current = r.accountOld
 	return nil
 }
 
@@ -357,7 +358,7 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 // change runs updateUser. If the command's outcome is unknown (the
 // connection broke), logins tell which password MongoDB now has.
 func (r *run) change(ctx context.Context, newPassword string) error {
-	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.current), r.account(""), newPassword, mechanisms(r.req.Account))
+	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.accountOld), r.account(""), newPassword, mechanisms(r.req.Account))
 	if err == nil {
 		r.mongoState = "has the new password"
 		return nil
@@ -403,7 +404,7 @@ func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword st
 	if r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(theirs), r.account(""), newPassword, mechanisms(r.req.Account)) != nil {
 		return false
 	}
-	r.current, r.accountOld, r.actorPassword, r.adopted = theirs, theirs, theirs, version
+	r.accountOld, r.adopted = theirs, version
 	r.mongoState = "has the new password"
 	return true
 }
