@@ -6,6 +6,7 @@ package keyvault
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -308,44 +309,25 @@ func ParseSecretID(id string) (vaultURL, name string, err error) {
 // when there is none, whether the secret sits soft-deleted in the vault.
 // It needs the "get" permission (and "list" to see soft-deleted secrets).
 func (v *Vault) SecretProperties(ctx context.Context, name string) (Secret, error) {
-	out := Secret{ID: SecretID(v.URL, name)}
-	resp, err := v.client.GetSecret(ctx, name, "", nil)
-	if err == nil {
-		// The value is discarded here; only properties leave this function.
-		resp.Value = nil
-		out.Status = SecretExists
-		if resp.ID != nil {
-			out.Version = resp.ID.Version()
-		}
-		if resp.ContentType != nil {
-			out.ContentType = *resp.ContentType
-		}
-		if a := resp.Attributes; a != nil {
-			out.Enabled = a.Enabled == nil || *a.Enabled
-			if a.Updated != nil {
-				out.Updated = *a.Updated
-			}
-		}
-		out.Tags = map[string]string{}
-		for k, val := range resp.Tags {
-			if val != nil {
-				out.Tags[k] = *val
-			}
-		}
-		return out, nil
+	s, err := v.LatestSecret(ctx, name)
+	return s.Secret, err
+}
+
+// LatestSecret is SecretProperties with the latest version's value, for
+// callers that need both: one read instead of two.
+func (v *Vault) LatestSecret(ctx context.Context, name string) (SecretValue, error) {
+	latest, err := v.GetSecretValue(ctx, name, "")
+	if err == nil || !errors.Is(err, ErrSecretNotFound) {
+		return latest, err
 	}
-	if !isNotFound(err) {
-		return out, v.classify(err, "get", name)
-	}
+	out := SecretValue{Secret: Secret{ID: SecretID(v.URL, name), Status: SecretMissing}}
 	if _, derr := v.client.GetDeletedSecret(ctx, name, nil); derr == nil {
 		out.Status = SecretSoftDeleted
-		return out, nil
 	} else if !isNotFound(derr) && !isForbidden(derr) {
 		// Not seeing the recycle bin is no reason to fail a read: the secret
 		// is gone from the live list either way.
 		return out, v.classify(derr, "list", name)
 	}
-	out.Status = SecretMissing
 	return out, nil
 }
 

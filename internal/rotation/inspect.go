@@ -2,7 +2,6 @@ package rotation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -44,8 +43,9 @@ type Status struct {
 // error; drift is reported in Status.
 func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 	st := &Status{Latest: map[string]string{}}
-	for _, b := range req.Bindings {
-		s, err := b.Vault.SecretProperties(ctx, b.SecretName)
+	var primaryValue keyvault.SecretValue
+	for i, b := range req.Bindings {
+		s, err := b.Vault.LatestSecret(ctx, b.SecretName)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", b.describe(), err)
 		}
@@ -58,21 +58,17 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 			continue
 		}
 		st.Latest[b.ID()] = s.Version
+		if i == 0 {
+			primaryValue = s
+		}
 		if want := req.Written[b.ID()]; want != "" && s.Version != want {
 			st.Drift = append(st.Drift, fmt.Sprintf("secret %s has a version %s that the last rotation did not write (it wrote %s)", b.ID(), s.Version, want))
 		}
 	}
 
-	primary := req.Bindings[0]
+	primary, v := req.Bindings[0], primaryValue
 	if st.Latest[primary.ID()] == "" {
 		return st, nil
-	}
-	v, err := primary.Vault.GetSecretValue(ctx, primary.SecretName, "")
-	if err != nil {
-		if errors.Is(err, keyvault.ErrSecretNotFound) {
-			return st, nil
-		}
-		return nil, fmt.Errorf("reading %s: %w", primary.describe(), err)
 	}
 	if at, ok := v.Tags[keyvault.TagExposedAt]; ok {
 		if t, err := time.Parse(time.RFC3339, at); err == nil {

@@ -204,7 +204,7 @@ type run struct {
 	// actorPassword is the parent's password (parent rotations only).
 	actorPassword string
 
-	seen          []string // each binding's latest version at preflight ("" when missing)
+	latest        []keyvault.SecretValue // each binding's latest version at preflight
 	escrowVersion string
 	stagedAt      time.Time
 	adopted       string // pending escrow version of an earlier rotation whose password is the current one
@@ -234,7 +234,7 @@ func (r *run) account(pw string) mongodb.Identity {
 func (r *run) preflight(ctx context.Context) error {
 	r.mongoState = "unchanged"
 	for _, b := range r.req.Bindings {
-		s, err := b.Vault.SecretProperties(ctx, b.SecretName)
+		s, err := b.Vault.LatestSecret(ctx, b.SecretName)
 		if err != nil {
 			return r.fail(StagePreflight, "reading "+b.describe(), err, "Nothing was changed. Fix the Key Vault access and apply again.")
 		}
@@ -248,7 +248,7 @@ func (r *run) preflight(ctx context.Context) error {
 					"Nothing was changed. Create the secret first, as the integration guide requires, or set create_if_missing = true on the binding.")
 			}
 		}
-		r.seen = append(r.seen, s.Version)
+		r.latest = append(r.latest, s)
 		if b.ExpectedVersion != "" && s.Version != b.ExpectedVersion {
 			return r.fail(StagePreflight, "checking "+b.describe(), &ConcurrentChangeError{Secret: b.ID(), Planned: b.ExpectedVersion, Found: s.Version},
 				"Nothing was changed. Another apply or a person wrote the secret after this plan was made: run terraform plan again and review before applying.")
@@ -333,9 +333,9 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 		out = append(out, c)
 	}
 	for i, b := range r.req.Bindings {
-		v, err := b.Vault.GetSecretValue(ctx, b.SecretName, "")
-		if err != nil {
-			notes = append(notes, fmt.Sprintf("%s: %v", b.describe(), err))
+		v := r.latest[i]
+		if v.Status != keyvault.SecretExists {
+			notes = append(notes, fmt.Sprintf("%s: the secret does not exist yet", b.describe()))
 		} else if pw, err := secretvalue.Parse(b.Format, v.Value); err != nil {
 			notes = append(notes, fmt.Sprintf("%s: %v", b.describe(), err))
 		} else {
@@ -521,7 +521,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 	// Restore what was written, and the failed write too when the secret
 	// moved on: a write can land even though its reply was lost.
 	restore := append([]int(nil), r.written...)
-	if latest, err := b.Vault.SecretProperties(ctx, b.SecretName); err != nil || latest.Version != r.seen[failed] {
+	if latest, err := b.Vault.SecretProperties(ctx, b.SecretName); err != nil || latest.Version != r.latest[failed].Version {
 		restore = append(restore, failed)
 	}
 	var restored, stuck []string
