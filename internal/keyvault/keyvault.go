@@ -6,11 +6,11 @@ package keyvault
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
