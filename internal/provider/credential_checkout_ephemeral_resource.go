@@ -105,11 +105,11 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 		resp.Diagnostics.AddError("Provider not configured", "segura_credential_checkout: the segura provider was not configured before use. This is a bug in the provider; please report it.")
 		return
 	}
-	s, d := syncRefFromObject(ctx, m.Sync)
+	s, d := refFromObject[syncRef](ctx, m.Sync)
 	resp.Diagnostics.Append(d...)
-	cred, d := credentialRefFromObject(ctx, s.Credential)
+	cred, d := refFromObject[credentialRef](ctx, s.Credential)
 	resp.Diagnostics.Append(d...)
-	app, d := applicationRefFromObject(ctx, s.Application)
+	app, d := refFromObject[applicationRef](ctx, s.Application)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return

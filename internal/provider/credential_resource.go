@@ -129,8 +129,8 @@ func deviceChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *ob
 	if req.StateValue.IsNull() || req.PlanValue.IsNull() {
 		return
 	}
-	planned, d1 := deviceRefFromObject(ctx, req.PlanValue)
-	current, d2 := deviceRefFromObject(ctx, req.StateValue)
+	planned, d1 := refFromObject[deviceRef](ctx, req.PlanValue)
+	current, d2 := refFromObject[deviceRef](ctx, req.StateValue)
 	resp.Diagnostics.Append(d1...)
 	resp.Diagnostics.Append(d2...)
 	if resp.Diagnostics.HasError() {
@@ -147,7 +147,7 @@ func (r *credentialResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() || cfg.Parent.IsNull() || cfg.Parent.IsUnknown() || cfg.Device.IsNull() || cfg.Device.IsUnknown() {
 		return
 	}
-	parent, diags := credentialRefFromObject(ctx, cfg.Parent)
+	parent, diags := refFromObject[credentialRef](ctx, cfg.Parent)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() || parent.Device.IsNull() || parent.Device.IsUnknown() {
 		return

@@ -192,8 +192,8 @@ func credentialChanged(ctx context.Context, req planmodifier.ObjectRequest, resp
 	if req.StateValue.IsNull() || req.PlanValue.IsUnknown() {
 		return
 	}
-	prior, d1 := credentialRefFromObject(ctx, req.StateValue)
-	planned, d2 := credentialRefFromObject(ctx, req.PlanValue)
+	prior, d1 := refFromObject[credentialRef](ctx, req.StateValue)
+	planned, d2 := refFromObject[credentialRef](ctx, req.PlanValue)
 	resp.Diagnostics.Append(d1...)
 	resp.Diagnostics.Append(d2...)
 	resp.RequiresReplace = !prior.ID.IsUnknown() && !planned.ID.IsUnknown() && !prior.ID.Equal(planned.ID)
@@ -211,7 +211,7 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 	if resp.Diagnostics.HasError() || cfg.Credential.IsUnknown() || cfg.Credential.IsNull() {
 		return
 	}
-	cred, d := rotationCredentialRefFromObject(ctx, cfg.Credential)
+	cred, d := refFromObject[rotationCredentialRef](ctx, cfg.Credential)
 	resp.Diagnostics.Append(d...)
 	if d.HasError() {
 		return
@@ -225,12 +225,12 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			if obj.IsUnknown() {
 				continue
 			}
-			s, d := syncRefFromObject(ctx, obj)
+			s, d := refFromObject[syncRef](ctx, obj)
 			resp.Diagnostics.Append(d...)
 			if d.HasError() {
 				return
 			}
-			sc, d := credentialRefFromObject(ctx, s.Credential)
+			sc, d := refFromObject[credentialRef](ctx, s.Credential)
 			resp.Diagnostics.Append(d...)
 			if known(sc.ID, cred.ID) && !sc.ID.Equal(cred.ID) {
 				resp.Diagnostics.AddAttributeError(path.Root("syncs").AtListIndex(i), "Binding of another credential",
@@ -261,9 +261,9 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			fmt.Sprintf("%s: parent_sync is set, but credential %s has no parent. Set the parent on the segura_credential, or remove parent_sync.",
 				who, cred.ID.ValueString()))
 	case hasParent:
-		ps, d := syncRefFromObject(ctx, cfg.ParentSync)
+		ps, d := refFromObject[syncRef](ctx, cfg.ParentSync)
 		resp.Diagnostics.Append(d...)
-		psc, d := credentialRefFromObject(ctx, ps.Credential)
+		psc, d := refFromObject[credentialRef](ctx, ps.Credential)
 		resp.Diagnostics.Append(d...)
 		if known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
 			resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync of another credential",
@@ -335,7 +335,7 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 	objs, d := syncObjects(ctx, plan.Syncs)
 	diags.Append(d...)
 	for _, obj := range objs {
-		s, d := syncRefFromObject(ctx, obj)
+		s, d := refFromObject[syncRef](ctx, obj)
 		diags.Append(d...)
 		if s.SecretID.IsUnknown() || written[s.SecretID.ValueString()] == "" {
 			return reasonSyncsChanged
@@ -367,7 +367,7 @@ func (m credentialRotationResourceModel) primary(ctx context.Context) (syncRef, 
 	if d.HasError() || objs[0].IsUnknown() {
 		return syncRef{}, false
 	}
-	s, d := syncRefFromObject(ctx, objs[0])
+	s, d := refFromObject[syncRef](ctx, objs[0])
 	return s, !d.HasError()
 }
 
@@ -414,7 +414,7 @@ func (m credentialRotationResourceModel) due(ctx context.Context, now time.Time)
 	if !ok || m.Policy.IsNull() || m.Policy.IsUnknown() {
 		return false, ""
 	}
-	pol, d := policyRefFromObject(ctx, m.Policy)
+	pol, d := refFromObject[policyRef](ctx, m.Policy)
 	if d.HasError() {
 		return false, ""
 	}
@@ -432,7 +432,7 @@ func (m credentialRotationResourceModel) nextRotation(ctx context.Context, _ tim
 	if !ok || m.Policy.IsUnknown() {
 		return types.StringNull(), false
 	}
-	pol, d := policyRefFromObject(ctx, m.Policy)
+	pol, d := refFromObject[policyRef](ctx, m.Policy)
 	if d.HasError() {
 		return types.StringNull(), false
 	}
@@ -652,7 +652,7 @@ func (r *credentialRotationResource) ImportState(ctx context.Context, req resour
 func (r *credentialRotationResource) request(ctx context.Context, m credentialRotationResourceModel) (rotation.Request, string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var req rotation.Request
-	cred, d := rotationCredentialRefFromObject(ctx, m.Credential)
+	cred, d := refFromObject[rotationCredentialRef](ctx, m.Credential)
 	diags.Append(d...)
 	if diags.HasError() {
 		return req, "segura_credential_rotation", diags
@@ -666,7 +666,7 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 	diags.Append(d...)
 	dep, d := dev.deployment(ctx)
 	diags.Append(d...)
-	pol, d := policyRefFromObject(ctx, m.Policy)
+	pol, d := refFromObject[policyRef](ctx, m.Policy)
 	diags.Append(d...)
 	if diags.HasError() {
 		return req, who, diags
@@ -709,9 +709,9 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 // vault client.
 func (r *credentialRotationResource) binding(ctx context.Context, obj types.Object, label string) (rotation.Binding, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	s, d := syncRefFromObject(ctx, obj)
+	s, d := refFromObject[syncRef](ctx, obj)
 	diags.Append(d...)
-	app, d := applicationRefFromObject(ctx, s.Application)
+	app, d := refFromObject[applicationRef](ctx, s.Application)
 	diags.Append(d...)
 	if diags.HasError() {
 		return rotation.Binding{}, diags

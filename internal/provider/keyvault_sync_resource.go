@@ -190,7 +190,7 @@ func (r *keyVaultSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 
 	secretID := types.StringUnknown()
 	if !plan.Application.IsUnknown() && !plan.Application.IsNull() {
-		app, d := applicationRefFromObject(ctx, plan.Application)
+		app, d := refFromObject[applicationRef](ctx, plan.Application)
 		resp.Diagnostics.Append(d...)
 		if !app.VaultURL.IsUnknown() && !plan.SecretName.IsUnknown() {
 			secretID = types.StringValue(keyvault.SecretID(app.VaultURL.ValueString(), plan.SecretName.ValueString()))
@@ -397,7 +397,7 @@ func (r *keyVaultSyncResource) vault(ctx context.Context, m keyVaultSyncResource
 		}
 		vaultURL = u
 	} else {
-		app, d := applicationRefFromObject(ctx, m.Application)
+		app, d := refFromObject[applicationRef](ctx, m.Application)
 		diags.Append(d...)
 		if diags.HasError() {
 			return nil, who, diags

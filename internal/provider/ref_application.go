@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 )
@@ -65,16 +64,9 @@ func applicationRefAttribute(description string, required bool) schema.SingleNes
 	}
 }
 
-// applicationRefFromObject converts an application object value into its model.
-func applicationRefFromObject(ctx context.Context, obj types.Object) (applicationRef, diag.Diagnostics) {
-	var ref applicationRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
-}
-
 // scope returns the application's scope reference.
 func (a applicationRef) scope(ctx context.Context) (scopeRef, diag.Diagnostics) {
-	return scopeRefFromObject(ctx, a.Scope)
+	return refFromObject[scopeRef](ctx, a.Scope)
 }
 
 // identity is who talks to the application's vault: its own service

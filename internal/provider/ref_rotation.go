@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 // The reference shapes segura_credential_rotation receives (see refs.go).
@@ -27,18 +26,12 @@ func rotationCredentialRefAttribute(description string) schema.SingleNestedAttri
 	return a
 }
 
-func rotationCredentialRefFromObject(ctx context.Context, obj types.Object) (rotationCredentialRef, diag.Diagnostics) {
-	var ref rotationCredentialRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
-}
-
 // parent returns the parent credential; ok is false when there is none.
 func (c rotationCredentialRef) parent(ctx context.Context) (credentialRef, bool, diag.Diagnostics) {
 	if c.Parent.IsNull() || c.Parent.IsUnknown() {
 		return credentialRef{}, false, nil
 	}
-	p, diags := credentialRefFromObject(ctx, c.Parent)
+	p, diags := refFromObject[credentialRef](ctx, c.Parent)
 	return p, true, diags
 }
 
@@ -71,12 +64,6 @@ func policyRefAttribute(description string) schema.SingleNestedAttribute {
 		Required:            true,
 		Attributes:          refNestedAttributes(policyRefFields()),
 	}
-}
-
-func policyRefFromObject(ctx context.Context, obj types.Object) (policyRef, diag.Diagnostics) {
-	var ref policyRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
 }
 
 // ---------------------------------------------------------------------------
@@ -170,10 +157,4 @@ func syncObjects(ctx context.Context, l types.List) ([]types.Object, diag.Diagno
 	var objs []types.Object
 	diags := l.ElementsAs(ctx, &objs, false)
 	return objs, diags
-}
-
-func syncRefFromObject(ctx context.Context, obj types.Object) (syncRef, diag.Diagnostics) {
-	var ref syncRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
 }

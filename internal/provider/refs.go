@@ -26,6 +26,13 @@ import (
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
 )
 
+// refFromObject converts a reference object value into its model T.
+func refFromObject[T any](ctx context.Context, obj types.Object) (T, diag.Diagnostics) {
+	var ref T
+	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+	return ref, diags
+}
+
 // refField is one field of a reference shape.
 type refField struct {
 	name        string
@@ -114,13 +121,6 @@ func deviceRefAttribute(description string, required bool) schema.SingleNestedAt
 	}
 }
 
-// deviceRefFromObject converts a device object value into its model.
-func deviceRefFromObject(ctx context.Context, obj types.Object) (deviceRef, diag.Diagnostics) {
-	var ref deviceRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
-}
-
 // connectionKnown reports whether every field that decides where the device
 // is has a known value (false while an upstream value is computed at apply).
 func (d deviceRef) connectionKnown() bool {
@@ -205,16 +205,9 @@ func credentialRefAttribute(description string, required bool) schema.SingleNest
 	}
 }
 
-// credentialRefFromObject converts a credential object value into its model.
-func credentialRefFromObject(ctx context.Context, obj types.Object) (credentialRef, diag.Diagnostics) {
-	var ref credentialRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
-}
-
 // device returns the credential's device reference.
 func (c credentialRef) device(ctx context.Context) (deviceRef, diag.Diagnostics) {
-	return deviceRefFromObject(ctx, c.Device)
+	return refFromObject[deviceRef](ctx, c.Device)
 }
 
 // authDatabase returns the credential's authentication database, "admin" when unset.
@@ -267,13 +260,6 @@ func scopeRefAttribute(description string, required bool) schema.SingleNestedAtt
 		Optional:            !required,
 		Attributes:          refNestedAttributes(scopeRefFields),
 	}
-}
-
-// scopeRefFromObject converts a scope object value into its model.
-func scopeRefFromObject(ctx context.Context, obj types.Object) (scopeRef, diag.Diagnostics) {
-	var ref scopeRef
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
-	return ref, diags
 }
 
 // tagMap returns the scope's tags as a Go map (empty when null or unknown).
