@@ -80,6 +80,9 @@ type rotationChain struct {
 	unrecorded bool
 }
 
+// usernameFor derives a MongoDB username from a test object's unique name.
+func usernameFor(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
 func (c rotationChain) parentUser() string { return c.username + "_admin" }
 
 func (c rotationChain) hostPort() string {
@@ -297,7 +300,7 @@ func TestAccCredentialRotation(t *testing.T) {
 	name := testAccName("acc-rot")
 	c := rotationChain{
 		name:     name,
-		username: "rot_" + strings.ReplaceAll(name[len("acc-rot-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets: []rotationSecret{
 			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
 			{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
@@ -373,7 +376,7 @@ func TestAccCredentialRotationSchedule(t *testing.T) {
 	name := testAccName("acc-sched")
 	c := rotationChain{
 		name:     name,
-		username: "sched_" + strings.ReplaceAll(name[len("acc-sched-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets:  []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
 		policy:   "frequency_days = 7\n  allowed_weekdays = [\"saturday\"]\n  allowed_times = [\"02:00\"]\n  time_zone = \"Europe/Berlin\"",
 	}
@@ -437,7 +440,7 @@ func TestAccCredentialRotationParentAndDrift(t *testing.T) {
 	name := testAccName("acc-drift")
 	c := rotationChain{
 		name:     name,
-		username: "drift_" + strings.ReplaceAll(name[len("acc-drift-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets: []rotationSecret{
 			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
 			{resource: "json", name: name + "-json", format: secretvalue.JSON, second: true},
@@ -510,7 +513,7 @@ func TestAccCredentialRotationFailures(t *testing.T) {
 	name := testAccName("acc-fail")
 	c := rotationChain{
 		name:     name,
-		username: "fail_" + strings.ReplaceAll(name[len("acc-fail-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets: []rotationSecret{
 			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
 			{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
@@ -594,7 +597,7 @@ func TestAccCredentialRotationBootstrap(t *testing.T) {
 	name := testAccName("acc-boot")
 	c := rotationChain{
 		name:     name,
-		username: "boot_" + strings.ReplaceAll(name[len("acc-boot-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets:  []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
 	}
 	uri := testAccConfig().MongoDBURI
@@ -649,7 +652,7 @@ func TestAccCredentialCheckout(t *testing.T) {
 	name := testAccName("acc-out")
 	c := rotationChain{
 		name:       name,
-		username:   "out_" + strings.ReplaceAll(name[len("acc-out-"):], "-", "_"),
+		username:   usernameFor(name),
 		secrets:    []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
 		policy:     "frequency_days = 30\n  rotate_after_exposure_hours = 4",
 		unrecorded: true,
@@ -737,7 +740,7 @@ func TestAccCredentialRotationSavedPlanRace(t *testing.T) {
 	name := testAccName("acc-race")
 	c := rotationChain{
 		name:     name,
-		username: "race_" + strings.ReplaceAll(name[len("acc-race-"):], "-", "_"),
+		username: usernameFor(name),
 		secrets:  []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
 	}
 	uri := testAccConfig().MongoDBURI
