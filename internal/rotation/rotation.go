@@ -363,27 +363,64 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		r.mongoState = "has the new password"
 		return nil
 	}
-	if r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)) == nil {
+	// A refused login means updateUser never ran: the password it logged in
+	// with (the account's or the parent's) changed after preflight.
+	refused := mongodb.Classify(err) == mongodb.KindAuthentication
+	if !refused && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)) == nil {
 		// The change went through even though the reply was lost.
 		r.mongoState = "has the new password"
 		return nil
 	}
-	if r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
+	if !refused && r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
 		r.finishEscrow(ctx, escrowAborted)
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
 	}
-	if other, version, theirs, ok := r.concurrentChange(ctx); ok {
-		if r.adoptAndRetry(ctx, version, theirs, newPassword) {
-			return nil
+	// Rotations that started together may still be moving the password
+	// (each makes at most two updateUser calls), so a miss is retried a
+	// few times before giving up on naming the other rotation.
+	for attempt := 1; ; attempt++ {
+		if other, version, theirs, ok := r.concurrentChange(ctx); ok {
+			if r.adoptAndRetry(ctx, version, theirs, newPassword) {
+				return nil
+			}
+			r.finishEscrow(ctx, escrowAborted)
+			return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
+				"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
 		}
+		if !refused || attempt == concurrentChangeAttempts || sleep(ctx, time.Duration(attempt)*concurrentChangeBackoff) != nil {
+			break
+		}
+	}
+	if refused {
+		r.mongoState = MongoNotChangedLoginRefused
 		r.finishEscrow(ctx, escrowAborted)
-		return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
-			"Another rotation changed the password at the same time (its escrowed password logs in); this one changed nothing and wrote no secret. Run terraform plan again once the other apply has finished.")
+		return r.fail(StageChange, "changing the password in MongoDB", err,
+			"The password this rotation logged in with was changed after its preflight, by another rotation or by a person; this one wrote no secret. Run terraform plan again: it shows whether the Key Vault value still logs in, and the next apply starts from any password the bound secrets, the escrow or bootstrap_password_wo hold.")
 	}
 	r.mongoState = "is in an unknown state (neither password could be verified)"
 	return r.fail(StageChange, "changing the password in MongoDB", err,
 		fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply tries it and the previous password and finishes the rotation.", r.req.Escrow.ID()))
+}
+
+// MongoNotChangedLoginRefused is Error.MongoDB when the login for updateUser
+// was refused, so this rotation cannot have changed the password.
+const MongoNotChangedLoginRefused = "was not changed by this rotation (its login was refused, so updateUser never ran)"
+
+const (
+	concurrentChangeAttempts = 4
+	concurrentChangeBackoff  = 100 * time.Millisecond
+)
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // adoptAndRetry handles a self-rotation whose updateUser failed because an
