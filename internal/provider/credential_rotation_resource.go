@@ -308,7 +308,17 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	plan.LastRotationReason, plan.SecretVersions, plan.ExposedAt = state.LastRotationReason, state.SecretVersions, state.ExposedAt
 	plan.PendingReason = types.StringValue("")
 
-	reason := r.rotationReason(ctx, plan, state, &resp.Diagnostics)
+	written := map[string]string{}
+	resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
+	reason := ""
+	if state.Credential.IsNull() {
+		// Just imported: refresh could check nothing without the
+		// configuration, so the first plan does.
+		reason = r.checkImported(ctx, &plan, state, written, resp)
+	}
+	if reason == "" {
+		reason = r.rotationReason(ctx, plan, state, written, &resp.Diagnostics)
+	}
 	if reason != "" {
 		plan.markRotating(reason)
 	} else if next, ok := plan.nextRotation(ctx, r.data.Now()); ok {
@@ -319,8 +329,50 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
+// checkImported does for a just-imported rotation what refresh does for the
+// others: it looks for drift in the configured bindings, and adopts for each
+// binding import could not see (all but the primary) the version the last
+// rotation wrote there, so an imported rotation with several bindings does
+// not rotate just to learn them. written gains the adopted versions; the
+// drift, if any, is returned as the reason to rotate.
+func (r *credentialRotationResource) checkImported(ctx context.Context, plan *credentialRotationResourceModel, state credentialRotationResourceModel, written map[string]string, resp *resource.ModifyPlanResponse) string {
+	for _, v := range []attr.Value{plan.Credential, plan.Policy, plan.Syncs} {
+		if tv, err := v.ToTerraformValue(ctx); err != nil || !tv.IsFullyKnown() {
+			return "" // upstream resources change in this apply; rotationReason decides
+		}
+	}
+	rq, who, d := r.request(ctx, *plan)
+	resp.Diagnostics.Append(d...)
+	if d.HasError() {
+		return ""
+	}
+	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
+		Written: written, LastRotationID: state.LastRotationID.ValueString()})
+	if err != nil {
+		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
+		return ""
+	}
+	if st.Unverified != "" {
+		resp.Diagnostics.AddWarning("Could not check the password against MongoDB",
+			who+": the Key Vault value could not be tried against MongoDB, so this plan cannot tell whether it still logs in: "+st.Unverified)
+	}
+	for id, version := range st.Adopted {
+		written[id] = version
+	}
+	versions, d := types.MapValueFrom(ctx, types.StringType, written)
+	resp.Diagnostics.Append(d...)
+	plan.SecretVersions = versions
+	if st.ExposedAt != nil {
+		plan.ExposedAt = types.StringValue(st.ExposedAt.UTC().Format(time.RFC3339))
+	}
+	raw, _ := json.Marshal(st.Latest)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, raw)...)
+	return strings.Join(st.Drift, "; ")
+}
+
 // rotationReason says why this apply must rotate, or "" when it need not.
-func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, state credentialRotationResourceModel, diags *diag.Diagnostics) string {
+// written maps each bound secret to the version the last rotation wrote.
+func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, state credentialRotationResourceModel, written map[string]string, diags *diag.Diagnostics) string {
 	if p := state.PendingReason.ValueString(); p != "" {
 		return p // drift or due, found by refresh
 	}
@@ -330,8 +382,6 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 	if plan.Syncs.IsUnknown() {
 		return reasonSyncsChanged
 	}
-	written := map[string]string{}
-	diags.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
 	objs, d := syncObjects(ctx, plan.Syncs)
 	diags.Append(d...)
 	for _, obj := range objs {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -801,4 +802,108 @@ func exitCode(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// TestAccCredentialRotationImportThenPlan imports a rotation with three
+// bindings in two vaults and runs the plans a user would: the first plan
+// after import records the configuration without rotating (the versions of
+// the bindings import could not see are adopted from their tags), the next
+// is empty; and after a foreign version lands in a non-primary secret, the
+// first plan after a fresh import says so and the apply converges.
+func TestAccCredentialRotationImportThenPlan(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-import")
+	c := rotationChain{
+		name:     name,
+		username: usernameFor(name),
+		secrets: []rotationSecret{
+			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
+			{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
+			{resource: "json", name: name + "-json", format: secretvalue.JSON},
+		},
+	}
+	uri := testAccConfig().MongoDBURI
+	original := "Original-Passw0rd-" + name
+	c.arrange(t, uri, original)
+	last := original
+	primaryID := c.secrets[0].vaultURL() + "secrets/" + c.secrets[0].name
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if err := c.checkConverged(t, uri, &last)(nil); err != nil {
+		t.Fatal(err)
+	}
+	reimport := func() {
+		ws.MustRun("state", "rm", testAccRotation)
+		ws.MustRun("import", "-input=false", testAccRotation, primaryID)
+	}
+
+	reimport()
+	out, err := ws.Run("plan", "-input=false", "-detailed-exitcode", "-out=imported.tfplan")
+	if code := exitCode(err); code != 2 {
+		t.Fatalf("first plan after import: exit code %d, want 2 (the configuration's links are recorded)\n%s", code, tail([]byte(out), 3000))
+	}
+	after := plannedRotation(t, ws, "imported.tfplan")
+	if after["last_rotation_reason"] != "imported" {
+		t.Errorf("first plan after import rotates (reason %v); it should only record the configuration", after["last_rotation_reason"])
+	}
+	if versions, _ := after["secret_versions"].(map[string]any); len(versions) != len(c.secrets) {
+		t.Errorf("first plan after import knows %d secret versions, want %d (adopted from the tags): %v", len(versions), len(c.secrets), after["secret_versions"])
+	}
+	ws.MustRun("apply", "-input=false", "imported.tfplan")
+	if err := c.checkConverged(t, uri)(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := testAccMongoLogin(uri, c.username, last); err != nil {
+		t.Fatalf("the apply after import rotated the password: %v", err)
+	}
+	out, err = ws.Run("plan", "-input=false", "-detailed-exitcode")
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("second plan after import: exit code %d, want 0 (no changes)\n%s", code, tail([]byte(out), 3000))
+	}
+
+	// A person writes the json secret; then the rotation is imported again.
+	foreign := c.secrets[2]
+	if _, err := testAccSecretsClient(t, foreign.vaultURL()).SetSecret(context.Background(), foreign.name, azsecretsSet(`{"note":"hand-edited"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	reimport()
+	out, err = ws.Run("plan", "-input=false", "-detailed-exitcode")
+	if code := exitCode(err); code != 2 || !strings.Contains(out, "did not write") {
+		t.Fatalf("plan after import with a foreign version: exit code %d (want 2) and the drift named, output:\n%s", code, tail([]byte(out), 3000))
+	}
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if err := c.checkConverged(t, uri, &last)(nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err = ws.Run("plan", "-input=false", "-detailed-exitcode")
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("plan after converging: exit code %d, want 0\n%s", code, tail([]byte(out), 3000))
+	}
+}
+
+// plannedRotation returns the planned values of the rotation resource in a
+// saved plan.
+func plannedRotation(t *testing.T, ws *cliWorkspace, planFile string) map[string]any {
+	t.Helper()
+	raw := ws.MustRun("show", "-json", planFile)
+	var plan struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				After map[string]any `json:"after"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal([]byte(raw), &plan); err != nil {
+		t.Fatalf("terraform show -json: %v", err)
+	}
+	for _, rc := range plan.ResourceChanges {
+		if rc.Address == testAccRotation {
+			return rc.Change.After
+		}
+	}
+	t.Fatalf("the plan has no change for %s", testAccRotation)
+	return nil
 }

@@ -20,6 +20,11 @@ type InspectRequest struct {
 	// Written maps each binding's versionless secret id to the version the
 	// last rotation wrote.
 	Written map[string]string
+	// LastRotationID, when set, is the last rotation's id (from its tags):
+	// a binding missing from Written whose latest version that rotation
+	// wrote is adopted rather than reported, which is how an imported
+	// rotation learns the versions of its other bindings.
+	LastRotationID string
 }
 
 // Status is what Inspect found. It holds no password.
@@ -30,6 +35,9 @@ type Status struct {
 	// Latest maps each binding's versionless secret id to its latest version
 	// ("" when the secret is missing or soft-deleted).
 	Latest map[string]string
+	// Adopted maps the versionless ids of bindings missing from
+	// InspectRequest.Written to the version the last rotation wrote there.
+	Adopted map[string]string
 	// ExposedAt is when the primary secret's password was last checked out,
 	// from its keyvault.TagExposedAt tag; nil if never.
 	ExposedAt *time.Time
@@ -42,7 +50,7 @@ type Status struct {
 // the primary secret's value. Only an unexpected Key Vault failure is an
 // error; drift is reported in Status.
 func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
-	st := &Status{Latest: map[string]string{}}
+	st := &Status{Latest: map[string]string{}, Adopted: map[string]string{}}
 	var primaryValue keyvault.SecretValue
 	for i, b := range req.Bindings {
 		s, err := b.Vault.LatestSecret(ctx, b.SecretName)
@@ -60,6 +68,13 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		st.Latest[b.ID()] = s.Version
 		if i == 0 {
 			primaryValue = s
+		}
+		if req.Written[b.ID()] == "" && req.LastRotationID != "" {
+			if s.Tags[keyvault.TagRotationID] == req.LastRotationID {
+				st.Adopted[b.ID()] = s.Version
+			} else {
+				st.Drift = append(st.Drift, fmt.Sprintf("secret %s has a version %s that the last rotation (%s) did not write", b.ID(), s.Version, req.LastRotationID))
+			}
 		}
 		if want := req.Written[b.ID()]; want != "" && s.Version != want {
 			st.Drift = append(st.Drift, fmt.Sprintf("secret %s has a version %s that the last rotation did not write (it wrote %s)", b.ID(), s.Version, want))
