@@ -81,6 +81,21 @@ type rotationChain struct {
 	unrecorded bool
 }
 
+// everyFormat binds one secret per value format, the connection string in
+// the stack's second vault.
+func everyFormat(name string) []rotationSecret {
+	return []rotationSecret{
+		{resource: "pw", name: name + "-pw", format: secretvalue.Password},
+		{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
+		{resource: "json", name: name + "-json", format: secretvalue.JSON},
+	}
+}
+
+// primaryID is the versionless id of the primary secret: the rotation's id.
+func (c rotationChain) primaryID() string {
+	return c.secrets[0].vaultURL() + "secrets/" + c.secrets[0].name
+}
+
 // usernameFor derives a MongoDB username from a test object's unique name.
 func usernameFor(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
@@ -302,18 +317,14 @@ func TestAccCredentialRotation(t *testing.T) {
 	c := rotationChain{
 		name:     name,
 		username: usernameFor(name),
-		secrets: []rotationSecret{
-			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
-			{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
-			{resource: "json", name: name + "-json", format: secretvalue.JSON},
-		},
-		policy: "frequency_days = 30\n  max_age_days = 45\n  password_length = 40\n  password_min_symbols = 2",
+		secrets:  everyFormat(name),
+		policy:   "frequency_days = 30\n  max_age_days = 45\n  password_length = 40\n  password_min_symbols = 2",
 	}
 	uri := testAccConfig().MongoDBURI
 	original := "Original-Passw0rd-" + name
 	c.arrange(t, uri, original)
 	last := original
-	primaryID := c.secrets[0].vaultURL() + "secrets/" + c.secrets[0].name
+	primaryID := c.primaryID()
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -817,17 +828,13 @@ func TestAccCredentialRotationImportThenPlan(t *testing.T) {
 	c := rotationChain{
 		name:     name,
 		username: usernameFor(name),
-		secrets: []rotationSecret{
-			{resource: "pw", name: name + "-pw", format: secretvalue.Password},
-			{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString, second: true},
-			{resource: "json", name: name + "-json", format: secretvalue.JSON},
-		},
+		secrets:  everyFormat(name),
 	}
 	uri := testAccConfig().MongoDBURI
 	original := "Original-Passw0rd-" + name
 	c.arrange(t, uri, original)
 	last := original
-	primaryID := c.secrets[0].vaultURL() + "secrets/" + c.secrets[0].name
+	primaryID := c.primaryID()
 	ws := newCLIWorkspace(t)
 	ws.Write(c.hcl())
 	ws.MustRun("apply", "-auto-approve", "-input=false")
