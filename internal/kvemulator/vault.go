@@ -640,29 +640,36 @@ func (v *vault) delete(w http.ResponseWriter, name string) *apiError {
 	return nil
 }
 
-func (v *vault) getDeleted(w http.ResponseWriter, name string) *apiError {
+// softDeleted finds the soft-deleted secret the deleted-secret operations
+// (get, recover, purge) act on. The caller holds v.mu.
+func (v *vault) softDeleted(name string) (*secret, *apiError) {
 	if err := checkName(name); err != nil {
-		return err
+		return nil, err
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	s := v.secrets[lower(name)]
 	if s == nil || !s.deleted {
-		return deletedSecretNotFound(name)
+		return nil, deletedSecretNotFound(name)
+	}
+	return s, nil
+}
+
+func (v *vault) getDeleted(w http.ResponseWriter, name string) *apiError {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, apiErr := v.softDeleted(name)
+	if apiErr != nil {
+		return apiErr
 	}
 	writeJSON(w, http.StatusOK, v.render(s, s.latest(), true, false))
 	return nil
 }
 
 func (v *vault) recover(w http.ResponseWriter, name string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s := v.secrets[lower(name)]
-	if s == nil || !s.deleted {
-		return deletedSecretNotFound(name)
+	s, apiErr := v.softDeleted(name)
+	if apiErr != nil {
+		return apiErr
 	}
 	s.deleted = false
 	s.deletedDate, s.scheduledPurgeDate = 0, 0
@@ -671,14 +678,10 @@ func (v *vault) recover(w http.ResponseWriter, name string) *apiError {
 }
 
 func (v *vault) purge(w http.ResponseWriter, name string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s := v.secrets[lower(name)]
-	if s == nil || !s.deleted {
-		return deletedSecretNotFound(name)
+	if _, apiErr := v.softDeleted(name); apiErr != nil {
+		return apiErr
 	}
 	delete(v.secrets, lower(name))
 	w.WriteHeader(http.StatusNoContent)
