@@ -72,6 +72,10 @@ func TestSCRAMPasswordChange(t *testing.T) {
 		t.Run(mech, func(t *testing.T) {
 			user := "app_" + mech[len(mech)-3:]
 			const oldPassword, newPassword = "old-Passw0rd!", "new-Passw0rd#"
+			// The server outlives one run of the test (go test -count=N).
+			t.Cleanup(func() {
+				_ = admin.Database("admin").RunCommand(ctx, bson.D{{Key: "dropUser", Value: user}}).Err()
+			})
 			err := admin.Database("admin").RunCommand(ctx, bson.D{
 				{Key: "createUser", Value: user}, {Key: "pwd", Value: oldPassword},
 				{Key: "roles", Value: bson.A{}}, {Key: "mechanisms", Value: bson.A{mech}},
