@@ -117,7 +117,7 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
 					listvalidator.UniqueValues(),
-					listvalidator.ValueStringsAre(timeOfDayValidator{}),
+					listvalidator.ValueStringsAre(timeOfDay()),
 				},
 			},
 			"allowed_weekdays": schema.SetAttribute{
@@ -127,7 +127,7 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Optional:    true,
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(weekdayValidator{}),
+					setvalidator.ValueStringsAre(weekday()),
 				},
 			},
 			"time_zone": schema.StringAttribute{
@@ -135,7 +135,7 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultTimeZone),
-				Validators:          []validator.String{timeZoneValidator{}},
+				Validators:          []validator.String{timeZone()},
 			},
 			"max_age_days": schema.Int64Attribute{
 				MarkdownDescription: "Rotate as soon as the password is this many days old, regardless of `allowed_times` and `allowed_weekdays`. Unset means no hard limit.",
@@ -361,61 +361,27 @@ func (m rotationPolicyResourceModel) schedulePolicy(ctx context.Context) (schedu
 	return p, true
 }
 
-// timeOfDayValidator accepts HH:MM (24-hour), parsed by the schedule engine.
-type timeOfDayValidator struct{}
-
-func (timeOfDayValidator) Description(context.Context) string {
-	return "must be a 24-hour time of day as HH:MM, e.g. 02:00 or 14:30"
+// timeOfDay accepts HH:MM (24-hour), parsed by the schedule engine.
+func timeOfDay() validator.String {
+	return stringCheck{"Invalid time of day", "must be a 24-hour time of day as HH:MM, e.g. 02:00 or 14:30", func(s string) error {
+		_, err := schedule.ParseTimeOfDay(s)
+		return err
+	}}
 }
 
-func (v timeOfDayValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
+// timeZone accepts IANA time zone names that load on this machine.
+func timeZone() validator.String {
+	return stringCheck{"Invalid time zone", "must be an IANA time zone name such as UTC, Europe/Berlin or America/Sao_Paulo", func(s string) error {
+		_, err := schedule.LoadLocation(s)
+		return err
+	}}
 }
 
-func (v timeOfDayValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := schedule.ParseTimeOfDay(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time of day",
-			fmt.Sprintf("Attribute %s %s, got %q: %v", req.Path, v.Description(ctx), req.ConfigValue.ValueString(), err))
-	}
-}
-
-// timeZoneValidator accepts IANA time zone names that load on this machine.
-type timeZoneValidator struct{}
-
-func (timeZoneValidator) Description(context.Context) string {
-	return "must be an IANA time zone name such as UTC, Europe/Berlin or America/Sao_Paulo"
-}
-
-func (v timeZoneValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v timeZoneValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := schedule.LoadLocation(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time zone", fmt.Sprintf("Attribute %s %s: %v", req.Path, v.Description(ctx), err))
-	}
-}
-
-// weekdayValidator accepts what the schedule engine parses: an English day
-// name, full or three letters, in any case.
-type weekdayValidator struct{}
-
-func (weekdayValidator) Description(context.Context) string {
-	return "must be a day of the week: " + strings.Join(weekdayNames, ", ") + " (or their first three letters)"
-}
-
-func (v weekdayValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v weekdayValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := schedule.ParseWeekday(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid day of the week",
-			fmt.Sprintf("Attribute %s %s, got %q.", req.Path, v.Description(ctx), req.ConfigValue.ValueString()))
-	}
+// weekday accepts what the schedule engine parses: an English day name,
+// full or three letters, in any case.
+func weekday() validator.String {
+	return stringCheck{"Invalid day of the week", "must be a day of the week: " + strings.Join(weekdayNames, ", ") + " (or their first three letters)", func(s string) error {
+		_, err := schedule.ParseWeekday(s)
+		return err
+	}}
 }
