@@ -56,12 +56,7 @@ func applicationRefAttribute(description string, required bool) schema.SingleNes
 		MarkdownDescription: "The application's `client_secret`, when it has one.",
 	}
 	attrs["scope"] = scopeRefAttribute("The application's `scope`.", true)
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            required,
-		Optional:            !required,
-		Attributes:          attrs,
-	}
+	return refAttribute(description, required, attrs)
 }
 
 // scope returns the application's scope reference.

@@ -59,11 +59,7 @@ func policyRefFields() []refField {
 }
 
 func policyRefAttribute(description string) schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            true,
-		Attributes:          refNestedAttributes(policyRefFields()),
-	}
+	return refAttribute(description, true, refNestedAttributes(policyRefFields()))
 }
 
 // ---------------------------------------------------------------------------
@@ -101,12 +97,7 @@ func syncRefNestedAttributes() map[string]schema.Attribute {
 }
 
 func syncRefAttribute(description string, required bool) schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            required,
-		Optional:            !required,
-		Attributes:          syncRefNestedAttributes(),
-	}
+	return refAttribute(description, required, syncRefNestedAttributes())
 }
 
 // syncRefListAttribute is a list of whole bindings. Inside a list, Terraform

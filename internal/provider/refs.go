@@ -78,6 +78,17 @@ func refNestedAttributes(fields []refField) map[string]schema.Attribute {
 	return attrs
 }
 
+// refAttribute is the nested attribute a downstream resource declares to
+// receive an upstream resource as a whole object.
+func refAttribute(description string, required bool, attrs map[string]schema.Attribute) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: description,
+		Required:            required,
+		Optional:            !required,
+		Attributes:          attrs,
+	}
+}
+
 // ---------------------------------------------------------------------------
 // deviceRef: what a credential needs to know about its device.
 
@@ -113,12 +124,7 @@ func deviceRefAttrTypes() map[string]attr.Type { return refAttrTypes(deviceRefFi
 // deviceRefAttribute is the nested attribute a downstream resource declares
 // to receive a segura_device as a whole object.
 func deviceRefAttribute(description string, required bool) schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            required,
-		Optional:            !required,
-		Attributes:          refNestedAttributes(deviceRefFields),
-	}
+	return refAttribute(description, required, refNestedAttributes(deviceRefFields))
 }
 
 // connectionKnown reports whether every field that decides where the device
@@ -197,12 +203,7 @@ func credentialRefAttrTypes() map[string]attr.Type {
 func credentialRefAttribute(description string, required bool) schema.SingleNestedAttribute {
 	attrs := refNestedAttributes(credentialRefFields)
 	attrs["device"] = deviceRefAttribute("The credential's `device`.", true)
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            required,
-		Optional:            !required,
-		Attributes:          attrs,
-	}
+	return refAttribute(description, required, attrs)
 }
 
 // device returns the credential's device reference.
@@ -254,12 +255,7 @@ func scopeRefAttrTypes() map[string]attr.Type { return refAttrTypes(scopeRefFiel
 // scopeRefAttribute is the nested attribute a downstream resource declares to
 // receive a segura_dsm_scope as a whole object.
 func scopeRefAttribute(description string, required bool) schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: description,
-		Required:            required,
-		Optional:            !required,
-		Attributes:          refNestedAttributes(scopeRefFields),
-	}
+	return refAttribute(description, required, refNestedAttributes(scopeRefFields))
 }
 
 // tagMap returns the scope's tags as a Go map (empty when null or unknown).
