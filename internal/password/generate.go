@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/segura-community/terraform-provider-segura/internal/problem"
 )
 
 // maxUsernameAttempts bounds how often Generate draws a fresh password
@@ -30,7 +32,7 @@ var ErrContainsUsername = errors.New("every generated password contained the use
 // InvalidPolicyError is returned by Generate for a policy that Validate
 // rejects.
 type InvalidPolicyError struct {
-	Problems []Problem
+	Problems []problem.Problem
 }
 
 func (e *InvalidPolicyError) Error() string {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segura-community/terraform-provider-segura/internal/problem"
 )
 
 // seeded returns a deterministic random reader so that statistical tests
@@ -160,16 +162,12 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			problems := tc.policy.Validate()
-			var fields []string
 			for _, p := range problems {
 				if p.Message == "" || !strings.HasSuffix(p.Message, ".") {
 					t.Errorf("problem %q has no actionable sentence: %q", p.Field, p.Message)
 				}
-				if !slices.Contains(fields, p.Field) {
-					fields = append(fields, p.Field)
-				}
 			}
-			slices.Sort(fields)
+			fields := problem.Fields(problems)
 			want := slices.Clone(tc.wantFields)
 			slices.Sort(want)
 			if !slices.Equal(fields, want) {

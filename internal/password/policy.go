@@ -11,8 +11,9 @@
 package password
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/segura-community/terraform-provider-segura/internal/problem"
 )
 
 // Length bounds for Policy.Length.
@@ -81,24 +82,13 @@ type Policy struct {
 	NoRepeats bool
 }
 
-// Problem is one violated rule: which field, and a sentence a user can act on.
-//
-// Field is the Policy struct field name ("Length", "MinSymbols", "Symbols",
-// "ExcludeLookalikes", "NoRepeats").
-type Problem struct {
-	Field   string
-	Message string
-}
-
-func (p Problem) String() string { return p.Field + ": " + p.Message }
-
 // Validate reports every rule the policy breaks, or nil when Generate can
-// always satisfy it.
-func (p Policy) Validate() []Problem {
-	var problems []Problem
-	add := func(field, format string, args ...any) {
-		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
+// always satisfy it. Each problem's Field is a Policy field name ("Length",
+// "MinLower", "MinUpper", "MinDigits", "MinSymbols", "Symbols",
+// "ExcludeLookalikes", "NoRepeats").
+func (p Policy) Validate() []problem.Problem {
+	var problems problem.List
+	add := problems.Add
 
 	if p.Length < MinLength || p.Length > MaxLength {
 		add("Length", "length must be between %d and %d characters, got %d.", MinLength, MaxLength, p.Length)

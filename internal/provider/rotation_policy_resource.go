@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -24,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/segura-community/terraform-provider-segura/internal/password"
+	"github.com/segura-community/terraform-provider-segura/internal/problem"
 	"github.com/segura-community/terraform-provider-segura/internal/schedule"
 )
 
@@ -240,25 +242,22 @@ func (r *rotationPolicyResource) ValidateConfig(ctx context.Context, req resourc
 	}
 
 	if pw, ok := cfg.passwordPolicy(); ok {
-		for _, p := range pw.Validate() {
-			attr, known := passwordFieldAttribute[p.Field]
-			if !known {
-				attr = "password_length"
-			}
-			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid password strength",
-				fmt.Sprintf("segura_rotation_policy: %s: %s", attr, attrMessage(p.Message)))
-		}
+		addPolicyProblems(&resp.Diagnostics, "Invalid password strength", pw.Validate(), passwordFieldAttribute, "password_length")
 	}
-
 	if sp, ok := cfg.schedulePolicy(ctx); ok {
-		for _, p := range sp.Validate() {
-			attr, known := scheduleFieldAttribute[p.Field]
-			if !known {
-				attr = "frequency_days"
-			}
-			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid rotation schedule",
-				fmt.Sprintf("segura_rotation_policy: %s: %s", attr, attrMessage(p.Message)))
+		addPolicyProblems(&resp.Diagnostics, "Invalid rotation schedule", sp.Validate(), scheduleFieldAttribute, "frequency_days")
+	}
+}
+
+// addPolicyProblems reports an engine's problems on the attributes their
+// fields map to (fallback for a field the map does not know).
+func addPolicyProblems(diags *diag.Diagnostics, summary string, problems []problem.Problem, fieldAttribute map[string]string, fallback string) {
+	for _, p := range problems {
+		attr, known := fieldAttribute[p.Field]
+		if !known {
+			attr = fallback
 		}
+		diags.AddAttributeError(path.Root(attr), summary, fmt.Sprintf("segura_rotation_policy: %s: %s", attr, attrMessage(p.Message)))
 	}
 }
 

@@ -46,6 +46,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/segura-community/terraform-provider-segura/internal/problem"
 )
 
 const day = 24 * time.Hour
@@ -81,18 +83,9 @@ type Policy struct {
 	AfterExposure time.Duration
 }
 
-// Problem is one violated rule: which field, and a sentence a user can act on.
-//
-// Field is the Policy struct field name ("Frequency", "Times", "Weekdays",
+// Validate reports every rule the policy breaks, or nil. Each problem's
+// Field is a Policy field name ("Frequency", "Times", "Weekdays",
 // "MaxAge", "AfterExposure").
-type Problem struct {
-	Field   string
-	Message string
-}
-
-func (p Problem) String() string { return p.Field + ": " + p.Message }
-
-// Validate reports every rule the policy breaks, or nil.
 //
 // Beyond ranges and duplicates it rejects two contradictions:
 //
@@ -103,11 +96,9 @@ func (p Problem) String() string { return p.Field + ": " + p.Message }
 //     not also set Times or Weekdays.
 //   - Times or Weekdays without Frequency: they only restrict routine
 //     rotations, so without a frequency they would silently do nothing.
-func (p Policy) Validate() []Problem {
-	var problems []Problem
-	add := func(field, format string, args ...any) {
-		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
+func (p Policy) Validate() []problem.Problem {
+	var problems problem.List
+	add := problems.Add
 
 	for _, d := range []struct {
 		field, name string
