@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -42,13 +41,14 @@ var (
 
 // NewDeviceResource returns the segura_device resource.
 func NewDeviceResource() resource.Resource {
-	return &deviceResource{}
+	return &deviceResource{stateOnlyResource: stateOnlyResource{name: "segura_device"}}
 }
 
 // deviceResource registers a managed system (a MongoDB deployment). It has no
 // remote object of its own: Terraform state is its store. With
 // probe_on_create it checks that the deployment answers hello.
 type deviceResource struct {
+	stateOnlyResource
 	mongo *mongodb.Pool
 }
 
@@ -220,6 +220,8 @@ func (r *deviceResource) Configure(_ context.Context, req resource.ConfigureRequ
 	}
 }
 
+// Create probes the deployment when probe_on_create asks for it, then
+// records the device under a random id.
 func (r *deviceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan deviceResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -227,30 +229,14 @@ func (r *deviceResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	if plan.ProbeOnCreate.ValueBool() {
-		resp.Diagnostics.Append(r.probe(ctx, plan)...)
-		if resp.Diagnostics.HasError() {
+		if resp.Diagnostics.Append(r.probe(ctx, plan)...); resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	id, err := uuid.GenerateUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot create segura_device", "Generating a random id failed: "+err.Error())
-		return
-	}
-	plan.ID = types.StringValue(id)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.stateOnlyResource.Create(ctx, req, resp)
 }
 
-// Read keeps the state as it is: the device lives only in Terraform state.
-func (r *deviceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state deviceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
+// Update probes again when the connection settings change.
 func (r *deviceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state deviceResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -259,17 +245,12 @@ func (r *deviceResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	if plan.ProbeOnCreate.ValueBool() && !sameConnection(plan.deviceRef, state.deviceRef) {
-		resp.Diagnostics.Append(r.probe(ctx, plan)...)
-		if resp.Diagnostics.HasError() {
+		if resp.Diagnostics.Append(r.probe(ctx, plan)...); resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	plan.ID = state.ID
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.stateOnlyResource.Update(ctx, req, resp)
 }
-
-// Delete forgets the device; nothing remote is touched.
-func (r *deviceResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
 
 func (r *deviceResource) probe(ctx context.Context, m deviceResourceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
