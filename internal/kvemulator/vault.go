@@ -388,27 +388,29 @@ func checkName(name string) *apiError {
 	return nil
 }
 
-// active returns the secret if it exists and is not soft-deleted.
-func (v *vault) active(name string) *secret {
+// active finds a secret that exists and is not soft-deleted, for the
+// operations on live secrets; its 404 names the version asked for, if any.
+// The caller holds v.mu.
+func (v *vault) active(name, version string) (*secret, *apiError) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
 	s := v.secrets[lower(name)]
 	if s == nil || s.deleted {
-		return nil
+		if version != "" {
+			return nil, secretNotFound(name + "/" + version)
+		}
+		return nil, secretNotFound(name)
 	}
-	return s
+	return s, nil
 }
 
 func (v *vault) get(w http.ResponseWriter, name, version string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s := v.active(name)
-	if s == nil {
-		if version != "" {
-			return secretNotFound(name + "/" + version)
-		}
-		return secretNotFound(name)
+	s, apiErr := v.active(name, version)
+	if apiErr != nil {
+		return apiErr
 	}
 	sv := s.latest()
 	if version != "" {
@@ -590,9 +592,9 @@ func (v *vault) update(w http.ResponseWriter, name, version string, body []byte)
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s := v.active(name)
-	if s == nil {
-		return secretNotFound(name)
+	s, apiErr := v.active(name, version)
+	if apiErr != nil {
+		return apiErr
 	}
 	sv := s.latest()
 	if version != "" {
@@ -623,14 +625,11 @@ func (v *vault) update(w http.ResponseWriter, name, version string, body []byte)
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
 func (v *vault) delete(w http.ResponseWriter, name string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s := v.active(name)
-	if s == nil {
-		return secretNotFound(name)
+	s, apiErr := v.active(name, "")
+	if apiErr != nil {
+		return apiErr
 	}
 	now := time.Now()
 	s.deleted = true
@@ -766,14 +765,11 @@ func (v *vault) listSecrets(w http.ResponseWriter, query url.Values, apiVersion 
 }
 
 func (v *vault) listVersions(w http.ResponseWriter, name string, query url.Values, apiVersion string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
-	s := v.active(name)
-	if s == nil {
+	s, apiErr := v.active(name, "")
+	if apiErr != nil {
 		v.mu.Unlock()
-		return secretNotFound(name)
+		return apiErr
 	}
 	items := make([]pageItem, 0, len(s.Versions))
 	for i, sv := range s.Versions {
@@ -802,14 +798,11 @@ type backupValue struct {
 }
 
 func (v *vault) backup(w http.ResponseWriter, name string) *apiError {
-	if err := checkName(name); err != nil {
-		return err
-	}
 	v.mu.Lock()
-	s := v.active(name)
-	if s == nil {
+	s, apiErr := v.active(name, "")
+	if apiErr != nil {
 		v.mu.Unlock()
-		return secretNotFound(name)
+		return apiErr
 	}
 	plain, err := json.Marshal(s)
 	v.mu.Unlock()
