@@ -102,10 +102,10 @@ func (w *cliWorkspace) Write(hcl string) {
 	}
 }
 
-// Run runs terraform with args in the workspace and returns its combined
-// output. With TRACE logging on (hygiene_test.go), the CLI and the plugin log
-// to a file the hygiene scan searches.
-func (w *cliWorkspace) Run(args ...string) (string, error) {
+// command is terraform with args in the workspace. With TRACE logging on
+// (hygiene_test.go), the CLI and the plugin log to a file the hygiene scan
+// searches.
+func (w *cliWorkspace) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), append(args, "-no-color")...)
 	cmd.Dir = w.dir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+w.cliConfig, "TF_IN_AUTOMATION=1")
@@ -115,6 +115,13 @@ func (w *cliWorkspace) Run(args ...string) (string, error) {
 	} else {
 		cmd.Env = append(cmd.Env, "TF_LOG=", "TF_LOG_PATH=")
 	}
+	return cmd
+}
+
+// Run runs terraform with args in the workspace and returns its combined
+// output.
+func (w *cliWorkspace) Run(args ...string) (string, error) {
+	cmd := w.command(args...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -160,15 +167,7 @@ func (b *lockedBuffer) String() string {
 // group, so Kill stops both at once, as a crash of the CI runner would.
 func (w *cliWorkspace) Start(args ...string) *cliProcess {
 	w.tb.Helper()
-	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), append(args, "-no-color")...)
-	cmd.Dir = w.dir
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+w.cliConfig, "TF_IN_AUTOMATION=1")
-	if hygieneLogDir != "" {
-		name := fmt.Sprintf("cli-%s-%d.log", strings.ReplaceAll(w.tb.Name(), "/", "_"), cliRuns.Add(1))
-		cmd.Env = append(cmd.Env, "TF_LOG=TRACE", "TF_LOG_PATH="+filepath.Join(hygieneLogDir, name))
-	} else {
-		cmd.Env = append(cmd.Env, "TF_LOG=", "TF_LOG_PATH=")
-	}
+	cmd := w.command(args...)
 	p := &cliProcess{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
