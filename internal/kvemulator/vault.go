@@ -405,18 +405,28 @@ func (v *vault) active(name, version string) (*secret, *apiError) {
 	return s, nil
 }
 
+// activeVersion finds a live secret's version: the one asked for, or the
+// latest when version is "". The caller holds v.mu.
+func (v *vault) activeVersion(name, version string) (*secret, *secretVersion, *apiError) {
+	s, apiErr := v.active(name, version)
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	if version == "" {
+		return s, s.latest(), nil
+	}
+	if sv := s.version(version); sv != nil {
+		return s, sv, nil
+	}
+	return nil, nil, secretNotFound(name + "/" + version)
+}
+
 func (v *vault) get(w http.ResponseWriter, name, version string) *apiError {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s, apiErr := v.active(name, version)
+	s, sv, apiErr := v.activeVersion(name, version)
 	if apiErr != nil {
 		return apiErr
-	}
-	sv := s.latest()
-	if version != "" {
-		if sv = s.version(version); sv == nil {
-			return secretNotFound(name + "/" + version)
-		}
 	}
 	if !sv.Enabled {
 		return &apiError{status: http.StatusForbidden, code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", innerCode: "SecretDisabled"}
@@ -592,15 +602,9 @@ func (v *vault) update(w http.ResponseWriter, name, version string, body []byte)
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s, apiErr := v.active(name, version)
+	s, sv, apiErr := v.activeVersion(name, version)
 	if apiErr != nil {
 		return apiErr
-	}
-	sv := s.latest()
-	if version != "" {
-		if sv = s.version(version); sv == nil {
-			return secretNotFound(name + "/" + version)
-		}
 	}
 	if _, ok := fields["contentType"]; ok {
 		sv.ContentType = req.ContentType
