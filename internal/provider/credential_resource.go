@@ -73,11 +73,7 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"It touches nothing remote by itself; `segura_credential_rotation` changes the password and " +
 			"`segura_keyvault_sync` binds it to Key Vault secrets. The password is never stored in Terraform state.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Random identifier of the credential, assigned on create.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":     randomIDAttribute("credential"),
 			"device": device,
 			"username": schema.StringAttribute{
 				MarkdownDescription: "MongoDB user name. Changing it replaces the credential.",

@@ -83,11 +83,7 @@ func (r *deviceResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"(`device = segura_device.example`). With `probe_on_create` the provider checks that the deployment answers `hello` " +
 			"(no credentials) when the device is created or its connection settings change.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Random identifier of the device, assigned on create.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": randomIDAttribute("device"),
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the device in the inventory, e.g. `orders-db-prod`.",
 				Required:            true,

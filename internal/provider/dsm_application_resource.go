@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -76,11 +74,7 @@ func (r *dsmApplicationResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"By default the vault is reached with the provider's Azure credential (preferred: OIDC, managed identity or " +
 			"`ARM_*` variables). Give `client_id` and `client_secret` only when this vault needs a service principal of its own.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Random identifier of the application, assigned on create.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": randomIDAttribute("application"),
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the application, e.g. `orders-api-prod`.",
 				Required:            true,

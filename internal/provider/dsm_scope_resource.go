@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -97,11 +95,7 @@ func (r *dsmScopeResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			"Key Vault targets. Its `tags` are stamped on every secret version synced through its applications. " +
 			"The scope has no remote object; applications receive it as a whole object (`scope = segura_dsm_scope.example`).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Random identifier of the scope, assigned on create.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": randomIDAttribute("scope"),
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the scope, e.g. `orders-production`; at most 256 characters, so that it fits in a Key Vault tag value.",
 				Required:            true,

@@ -18,9 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -90,11 +88,7 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"expiry by age or after exposure, and password strength. The policy is pure configuration: every rule is validated at " +
 			"plan time and nothing remote is touched. `segura_credential_rotation` receives it as a whole object.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Random identifier of the policy, assigned on create.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": randomIDAttribute("policy"),
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the policy, e.g. `database-30-days`.",
 				Required:            true,

@@ -6,6 +6,9 @@ import (
 	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -15,6 +18,16 @@ import (
 // (the resource type, for messages) and add their own Schema and validation.
 type stateOnlyResource struct {
 	name string
+}
+
+// randomIDAttribute is the id of a resource that Create gives a random id
+// (noun: "device", "policy", ...); it never changes afterwards.
+func randomIDAttribute(noun string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: "Random identifier of the " + noun + ", assigned on create.",
+		Computed:            true,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
 }
 
 // Create assigns a random id and records the plan.
