@@ -9,8 +9,9 @@
 // (pid file and devstack.json in --dir), so that Key Vault, which the
 // emulator keeps in memory, survives between runs. It then makes sure the
 // integration guide's prerequisite holds (the MongoDB user orders_app exists
-// and its current password is in Key Vault as orders-db-password), runs
-// `terraform plan -detailed-exitcode`, applies the plan when it has changes,
+// and its current password is in Key Vault as orders-db-password), copies
+// the example into --dir/quickstart, where the state is kept too, runs
+// `terraform plan -detailed-exitcode` there, applies the plan when it has changes,
 // and proves the result: every bound secret holds the same password, a fresh
 // SCRAM login with it succeeds, and the password it replaced is refused.
 // No password is ever printed.
@@ -66,11 +67,17 @@ const (
 
 // Files in --dir.
 const (
-	configFile   = "devstack.json"
-	pidFile      = "devstack.pid"
-	logFile      = "devstack.log"
-	stateFile    = "quickstart.tfstate"
-	planFile     = "quickstart.tfplan"
+	configFile = "devstack.json"
+	pidFile    = "devstack.pid"
+	logFile    = "devstack.log"
+	// Terraform's working directory: a copy of --example, rewritten on every
+	// run, and the state, where the local backend keeps it by default. Every
+	// terraform command runs with -chdir on it, so none needs the -state flag
+	// (Terraform 1.15 warns that it is deprecated) and none needs terraform
+	// init (a backend block or a module call would).
+	workDir      = "quickstart"
+	stateFile    = workDir + "/terraform.tfstate"
+	planFile     = workDir + "/quickstart.tfplan"
 	stackIDFile  = "quickstart.stack"   // which stack the state belongs to
 	triggerFile  = "quickstart.trigger" // the manual_rotation value applied last
 	cliConfig    = "terraform.rc"
@@ -78,6 +85,17 @@ const (
 	providerBin  = "bin/terraform-provider-segura"
 	startTimeout = 5 * time.Minute // a first run builds FerretDB
 )
+
+// Where demos that ran terraform with -state=... kept state and plan; run
+// moves such a state into workDir.
+const (
+	legacyStateFile = "quickstart.tfstate"
+	legacyPlanFile  = "quickstart.tfplan"
+)
+
+// The files of --example that are copied into workDir: those Terraform
+// loads from a root module's directory.
+var configSuffixes = []string{".tf", ".tf.json", ".tfvars", ".tfvars.json"}
 
 func main() {
 	dir := flag.String("dir", ".devstack", "the local stack's directory (git-ignored)")
@@ -137,6 +155,12 @@ func run(ctx context.Context, dir, example string, rotate bool) error {
 	if err := d.forgetOtherStacks(); err != nil {
 		return err
 	}
+	if err := d.migrateLegacyState(); err != nil {
+		return err
+	}
+	if err := copyConfig(d.example, filepath.Join(d.dir, workDir)); err != nil {
+		return err
+	}
 	if err := d.ensurePrerequisites(ctx); err != nil {
 		return err
 	}
@@ -157,13 +181,14 @@ func run(ctx context.Context, dir, example string, rotate bool) error {
 		trigger = "rotate-" + time.Now().UTC().Format("20060102T150405Z")
 		fmt.Fprintf(d.out, "ROTATE=1: manual_rotation = %q, so this apply rotates whatever the schedule says\n", trigger)
 	}
-	t := &terraform{bin: tf, dir: d.example, env: append(d.terraformEnv(), "TF_VAR_manual_rotation="+trigger)}
+	t := &terraform{bin: tf, dir: filepath.Join(d.dir, workDir), env: append(d.terraformEnv(), "TF_VAR_manual_rotation="+trigger)}
 	if err := d.writeCLIConfig(); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n$ terraform plan -detailed-exitcode   (%s, state in %s)\n", relTo(example), filepath.Join(dir, stateFile))
+	fmt.Fprintf(d.out, "\n$ terraform -chdir=%s plan -detailed-exitcode   (a copy of %s; state in %s)\n",
+		filepath.Join(dir, workDir), relTo(example), filepath.Join(dir, stateFile))
 	planOut, code, err := t.run(ctx, "plan", "-input=false", "-no-color", "-compact-warnings", "-detailed-exitcode",
-		"-state="+filepath.Join(d.dir, stateFile), "-out="+filepath.Join(d.dir, planFile))
+		"-out="+filepath.Join(d.dir, planFile))
 	if err != nil {
 		return err
 	}
@@ -189,9 +214,9 @@ func run(ctx context.Context, dir, example string, rotate bool) error {
 			fmt.Fprintf(d.out, "  %s rotates because: %s\n", rotationAddr, reason)
 			rotated = true
 		}
-		fmt.Fprintln(d.out, "\n$ terraform apply quickstart.tfplan")
+		fmt.Fprintf(d.out, "\n$ terraform -chdir=%s apply %s\n", filepath.Join(dir, workDir), filepath.Base(planFile))
 		applyOut, code, err := t.run(ctx, "apply", "-input=false", "-no-color", "-compact-warnings",
-			"-state="+filepath.Join(d.dir, stateFile), filepath.Join(d.dir, planFile))
+			filepath.Join(d.dir, planFile))
 		if err != nil {
 			return err
 		}
@@ -211,7 +236,7 @@ func run(ctx context.Context, dir, example string, rotate bool) error {
 	}
 	_ = os.Remove(filepath.Join(d.dir, planFile))
 
-	outJSON, code, err := t.run(ctx, "output", "-no-color", "-json", "-state="+filepath.Join(d.dir, stateFile))
+	outJSON, code, err := t.run(ctx, "output", "-no-color", "-json")
 	if err != nil {
 		return err
 	}
@@ -379,7 +404,7 @@ func stopStack(dir string) error {
 	// Key Vault's contents are gone: drop what only made sense with them.
 	// (FerretDB's data would also stop the next devstack in this directory
 	// from starting: its admin user would have another password.)
-	for _, f := range []string{pidFile, "ferretdb", stateFile, stateFile + ".backup", planFile, triggerFile, stackIDFile} {
+	for _, f := range []string{pidFile, "ferretdb", workDir, legacyStateFile, legacyStateFile + ".backup", legacyPlanFile, triggerFile, stackIDFile} {
 		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 			return err
 		}
@@ -396,15 +421,111 @@ func (d *demo) forgetOtherStacks() error {
 	if old, err := os.ReadFile(idPath); err == nil && strings.TrimSpace(string(old)) == id {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(d.dir, stateFile)); err == nil {
-		fmt.Fprintln(d.out, "local stack: new since the last demo, so the quickstart starts over (old state removed)")
+	for _, f := range []string{stateFile, legacyStateFile} {
+		if _, err := os.Stat(filepath.Join(d.dir, f)); err == nil {
+			fmt.Fprintln(d.out, "local stack: new since the last demo, so the quickstart starts over (old state removed)")
+			break
+		}
 	}
-	for _, f := range []string{stateFile, stateFile + ".backup", planFile, triggerFile} {
+	for _, f := range []string{stateFile, stateFile + ".backup", planFile, legacyStateFile, legacyStateFile + ".backup", legacyPlanFile, triggerFile} {
 		if err := os.Remove(filepath.Join(d.dir, f)); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 	}
 	return os.WriteFile(idPath, []byte(id+"\n"), 0o600)
+}
+
+// migrateLegacyState moves the state of a demo that ran terraform with
+// -state=<dir>/quickstart.tfstate to where the local backend finds it in
+// workDir. Should both exist (an older checkout ran the demo after a newer
+// one), the more recently written wins and the other is removed.
+func (d *demo) migrateLegacyState() error {
+	legacy, current := filepath.Join(d.dir, legacyStateFile), filepath.Join(d.dir, stateFile)
+	_ = os.Remove(filepath.Join(d.dir, legacyPlanFile)) // a plan is only valid for the run that made it
+	li, err := os.Stat(legacy)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ci, err := os.Stat(current)
+	if err == nil && !li.ModTime().After(ci.ModTime()) {
+		fmt.Fprintf(d.out, "state: removed %s, left by an older demo; %s is newer\n",
+			filepath.Join(relTo(d.dir), legacyStateFile), filepath.Join(relTo(d.dir), stateFile))
+		for _, f := range []string{legacy, legacy + ".backup"} {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(current), 0o700); err != nil {
+		return err
+	}
+	for _, f := range []string{"", ".backup"} {
+		if err := os.Rename(legacy+f, current+f); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	fmt.Fprintf(d.out, "state: moved %s, where older demos kept it, to %s\n",
+		filepath.Join(relTo(d.dir), legacyStateFile), filepath.Join(relTo(d.dir), stateFile))
+	return nil
+}
+
+// copyConfig makes dst a copy of the root module in src: the files
+// Terraform loads from it (configSuffixes) are copied, and any such file in
+// dst that src no longer has is removed. Other files in dst (the state)
+// stay.
+func copyConfig(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return err
+	}
+	old, err := os.ReadDir(dst)
+	if err != nil {
+		return err
+	}
+	for _, e := range old {
+		if e.Type().IsRegular() && isConfigFile(e.Name()) {
+			if err := os.Remove(filepath.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return fmt.Errorf("the example: %w", err)
+	}
+	copied := 0
+	for _, e := range entries {
+		if e.IsDir() || !isConfigFile(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o600); err != nil {
+			return err
+		}
+		copied++
+	}
+	if copied == 0 {
+		return fmt.Errorf("%s holds no Terraform configuration (*.tf)", src)
+	}
+	return nil
+}
+
+func isConfigFile(name string) bool {
+	for _, s := range configSuffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // --- prerequisites -----------------------------------------------------------

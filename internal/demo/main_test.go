@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseOutputs(t *testing.T) {
@@ -126,4 +131,112 @@ func TestReport(t *testing.T) {
 	if got := r.String(); !strings.HasPrefix(got, "No changes: the password of orders_app on mongodb://127.0.0.1:1/ was not rotated (next rotation due at never") {
 		t.Errorf("no-change report:\n%s", got)
 	}
+}
+
+func TestCopyConfig(t *testing.T) {
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), workDir)
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(src, "main.tf"), "# main")
+	write(filepath.Join(src, "outputs.tf"), "# outputs")
+	write(filepath.Join(src, "README.md"), "not configuration")
+	if err := copyConfig(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(dst, "terraform.tfstate"), "{}")
+	// The example changes: a file goes, another comes, one is edited.
+	if err := os.Remove(filepath.Join(src, "outputs.tf")); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(src, "variables.tf"), "# variables")
+	write(filepath.Join(src, "main.tf"), "# main, edited")
+	if err := copyConfig(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"main.tf", "terraform.tfstate", "variables.tf"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("working directory holds %q, want %q", names, want)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dst, "main.tf")); string(data) != "# main, edited" {
+		t.Errorf("main.tf = %q, want the example's current text", data)
+	}
+	if err := copyConfig(t.TempDir(), dst); err == nil || !strings.Contains(err.Error(), "no Terraform configuration") {
+		t.Errorf("an example without *.tf: want an error, got %v", err)
+	}
+}
+
+func TestMigrateLegacyState(t *testing.T) {
+	setup := func(t *testing.T, legacy, current string, legacyNewer bool) *demo {
+		t.Helper()
+		d := &demo{dir: t.TempDir(), out: io.Discard}
+		if err := os.MkdirAll(filepath.Join(d.dir, workDir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{legacyStateFile: legacy, legacyStateFile + ".backup": legacy + " backup", legacyPlanFile: "plan", stateFile: current}
+		for name, data := range files {
+			if data == "" || data == " backup" {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(d.dir, name), []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if current != "" {
+			old := time.Now().Add(-time.Hour)
+			f := filepath.Join(d.dir, legacyStateFile) // the older one
+			if legacyNewer {
+				f = filepath.Join(d.dir, stateFile)
+			}
+			if err := os.Chtimes(f, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	check := func(t *testing.T, d *demo, want map[string]string) {
+		t.Helper()
+		if err := d.migrateLegacyState(); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range want {
+			got, err := os.ReadFile(filepath.Join(d.dir, name))
+			switch {
+			case data == "" && !os.IsNotExist(err):
+				t.Errorf("%s: want it gone, got %q, %v", name, got, err)
+			case data != "" && !bytes.Equal(got, []byte(data)):
+				t.Errorf("%s = %q (%v), want %q", name, got, err, data)
+			}
+		}
+	}
+	gone := ""
+	t.Run("only legacy", func(t *testing.T) {
+		check(t, setup(t, "legacy", "", false), map[string]string{
+			stateFile: "legacy", stateFile + ".backup": "legacy backup",
+			legacyStateFile: gone, legacyStateFile + ".backup": gone, legacyPlanFile: gone,
+		})
+	})
+	t.Run("both, working directory newer", func(t *testing.T) {
+		check(t, setup(t, "legacy", "current", false), map[string]string{
+			stateFile: "current", legacyStateFile: gone, legacyStateFile + ".backup": gone,
+		})
+	})
+	t.Run("both, legacy newer", func(t *testing.T) {
+		check(t, setup(t, "legacy", "current", true), map[string]string{
+			stateFile: "legacy", legacyStateFile: gone,
+		})
+	})
+	t.Run("neither", func(t *testing.T) {
+		check(t, setup(t, "", "", false), map[string]string{stateFile: gone, legacyStateFile: gone})
+	})
 }

@@ -240,6 +240,8 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
 		return 1
 	}
+	// make test runs this package once per binary of SEGURA_TEST_TERRAFORM.
+	fmt.Fprintln(os.Stderr, "acceptance tests: running on", terraformVersionLine(os.Getenv("TF_ACC_TERRAFORM_PATH")))
 	logDir, err := os.MkdirTemp("", "segura-provider-logs-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
