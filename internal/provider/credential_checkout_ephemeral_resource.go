@@ -105,11 +105,15 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 		resp.Diagnostics.AddError("Provider not configured", "segura_credential_checkout: the segura provider was not configured before use. This is a bug in the provider; please report it.")
 		return
 	}
-	s, d := refFromObject[syncRef](ctx, m.Sync)
+	const checkout = "segura_credential_checkout"
+	s, d := requireRef[syncRef](ctx, m.Sync, checkout, "sync")
 	resp.Diagnostics.Append(d...)
-	cred, d := refFromObject[credentialRef](ctx, s.Credential)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cred, d := requireRef[credentialRef](ctx, s.Credential, checkout, "sync.credential")
 	resp.Diagnostics.Append(d...)
-	app, d := refFromObject[applicationRef](ctx, s.Application)
+	app, d := requireRef[applicationRef](ctx, s.Application, checkout, "sync.application")
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -121,18 +121,12 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 // deviceChanged requires replacement when the credential moves to another
 // device: a planned device id that differs from the state's, or is not known
 // yet because the device itself is being replaced.
-func deviceChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+func deviceChanged(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
 	if req.StateValue.IsNull() || req.PlanValue.IsNull() {
 		return
 	}
-	planned, d1 := refFromObject[deviceRef](ctx, req.PlanValue)
-	current, d2 := refFromObject[deviceRef](ctx, req.StateValue)
-	resp.Diagnostics.Append(d1...)
-	resp.Diagnostics.Append(d2...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.RequiresReplace = planned.ID.IsUnknown() || !planned.ID.Equal(current.ID)
+	planned, current := refID(req.PlanValue), refID(req.StateValue)
+	resp.RequiresReplace = planned.IsUnknown() || !planned.Equal(current)
 }
 
 // ValidateConfig checks the parent: on the same device, and not the
@@ -143,16 +137,16 @@ func (r *credentialResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() || cfg.Parent.IsNull() || cfg.Parent.IsUnknown() || cfg.Device.IsNull() || cfg.Device.IsUnknown() {
 		return
 	}
-	parent, diags := refFromObject[credentialRef](ctx, cfg.Parent)
+	parent, ok, diags := refFromObject[credentialRef](ctx, cfg.Parent)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() || parent.Device.IsNull() || parent.Device.IsUnknown() {
+	if !ok {
 		return
 	}
-	dev, d1 := cfg.device(ctx)
-	parentDev, d2 := parent.device(ctx)
+	dev, ok1, d1 := cfg.device(ctx)
+	parentDev, ok2, d2 := parent.device(ctx)
 	resp.Diagnostics.Append(d1...)
 	resp.Diagnostics.Append(d2...)
-	if resp.Diagnostics.HasError() {
+	if !ok1 || !ok2 || resp.Diagnostics.HasError() {
 		return
 	}
 	if differ, why := differentDevices(ctx, dev, parentDev); differ {

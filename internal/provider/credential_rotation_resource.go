@@ -33,6 +33,7 @@ var (
 	_ resource.ResourceWithValidateConfig = (*credentialRotationResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*credentialRotationResource)(nil)
 	_ resource.ResourceWithImportState    = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithIdentity       = (*credentialRotationResource)(nil)
 )
 
 const (
@@ -88,6 +89,12 @@ type credentialRotationResourceModel struct {
 
 func (r *credentialRotationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_credential_rotation"
+	// The identity is the primary secret, which the configuration may change.
+	resp.ResourceBehavior.MutableIdentity = true
+}
+
+func (r *credentialRotationResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = secretIdentitySchema("the rotation's primary secret (the first of `syncs`)")
 }
 
 func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -188,15 +195,13 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 	}
 }
 
-func credentialChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
-	if req.StateValue.IsNull() || req.PlanValue.IsUnknown() {
-		return
-	}
-	prior, d1 := refFromObject[credentialRef](ctx, req.StateValue)
-	planned, d2 := refFromObject[credentialRef](ctx, req.PlanValue)
-	resp.Diagnostics.Append(d1...)
-	resp.Diagnostics.Append(d2...)
-	resp.RequiresReplace = !prior.ID.IsUnknown() && !planned.ID.IsUnknown() && !prior.ID.Equal(planned.ID)
+// credentialChanged replaces the rotation when it is planned onto another
+// account: a known credential id that differs from the state's. Any other
+// change to the credential (its device's address, its mechanism, its
+// parent) is an in-place update that the next rotation uses.
+func credentialChanged(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	prior, planned := refID(req.StateValue), refID(req.PlanValue)
+	resp.RequiresReplace = known(prior, planned) && !prior.IsNull() && !planned.IsNull() && !prior.Equal(planned)
 }
 
 func (r *credentialRotationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -211,9 +216,9 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 	if resp.Diagnostics.HasError() || cfg.Credential.IsUnknown() || cfg.Credential.IsNull() {
 		return
 	}
-	cred, d := refFromObject[rotationCredentialRef](ctx, cfg.Credential)
+	cred, ok, d := refFromObject[rotationCredentialRef](ctx, cfg.Credential)
 	resp.Diagnostics.Append(d...)
-	if d.HasError() {
+	if !ok {
 		return
 	}
 	const who = "segura_credential_rotation"
@@ -222,17 +227,17 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 		objs, d := syncObjects(ctx, cfg.Syncs)
 		resp.Diagnostics.Append(d...)
 		for i, obj := range objs {
-			if obj.IsUnknown() {
-				continue
-			}
-			s, d := refFromObject[syncRef](ctx, obj)
+			s, ok, d := refFromObject[syncRef](ctx, obj)
 			resp.Diagnostics.Append(d...)
 			if d.HasError() {
 				return
 			}
-			sc, d := refFromObject[credentialRef](ctx, s.Credential)
+			if !ok {
+				continue
+			}
+			sc, ok, d := refFromObject[credentialRef](ctx, s.Credential)
 			resp.Diagnostics.Append(d...)
-			if known(sc.ID, cred.ID) && !sc.ID.Equal(cred.ID) {
+			if ok && known(sc.ID, cred.ID) && !sc.ID.Equal(cred.ID) {
 				resp.Diagnostics.AddAttributeError(path.Root("syncs").AtListIndex(i), "Binding of another credential",
 					fmt.Sprintf("%s: syncs[%d] binds credential %s, but this rotation rotates %s. Every binding in syncs must be of the rotated credential.",
 						who, i, sc.ID.ValueString(), cred.ID.ValueString()))
@@ -261,11 +266,14 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			fmt.Sprintf("%s: parent_sync is set, but credential %s has no parent. Set the parent on the segura_credential, or remove parent_sync.",
 				who, cred.ID.ValueString()))
 	case hasParent:
-		ps, d := refFromObject[syncRef](ctx, cfg.ParentSync)
+		ps, ok, d := refFromObject[syncRef](ctx, cfg.ParentSync)
 		resp.Diagnostics.Append(d...)
-		psc, d := refFromObject[credentialRef](ctx, ps.Credential)
+		if !ok {
+			break
+		}
+		psc, ok, d := refFromObject[credentialRef](ctx, ps.Credential)
 		resp.Diagnostics.Append(d...)
-		if known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
+		if ok && known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
 			resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync of another credential",
 				fmt.Sprintf("%s: parent_sync binds credential %s, but the parent of %s is %s.", who, psc.ID.ValueString(), cred.ID.ValueString(), parent.ID.ValueString()))
 		}
@@ -286,9 +294,10 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	// Both follow the primary binding, which the configuration may change.
 	plan.ID = types.StringUnknown()
-	if primary, ok := plan.primary(ctx); ok && !primary.SecretID.IsUnknown() {
+	if primary, ok := plan.primary(ctx); ok && !primary.SecretID.IsUnknown() && !primary.SecretID.IsNull() {
 		plan.ID = primary.SecretID
 	}
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, plan.ID)...)
 	if plan.EscrowSecretName.IsUnknown() {
 		resp.Diagnostics.Append(defaultEscrowName(ctx, &plan)...)
 	}
@@ -385,9 +394,9 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 	objs, d := syncObjects(ctx, plan.Syncs)
 	diags.Append(d...)
 	for _, obj := range objs {
-		s, d := refFromObject[syncRef](ctx, obj)
+		s, ok, d := refFromObject[syncRef](ctx, obj)
 		diags.Append(d...)
-		if s.SecretID.IsUnknown() || written[s.SecretID.ValueString()] == "" {
+		if !ok || s.SecretID.IsUnknown() || written[s.SecretID.ValueString()] == "" {
 			return reasonSyncsChanged
 		}
 	}
@@ -414,17 +423,17 @@ func (m credentialRotationResourceModel) primary(ctx context.Context) (syncRef, 
 		return syncRef{}, false
 	}
 	objs, d := syncObjects(ctx, m.Syncs)
-	if d.HasError() || objs[0].IsUnknown() {
+	if d.HasError() {
 		return syncRef{}, false
 	}
-	s, d := refFromObject[syncRef](ctx, objs[0])
-	return s, !d.HasError()
+	s, ok, _ := refFromObject[syncRef](ctx, objs[0])
+	return s, ok
 }
 
 func defaultEscrowName(ctx context.Context, m *credentialRotationResourceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	primary, ok := m.primary(ctx)
-	if !ok || primary.SecretName.IsUnknown() {
+	if !ok || primary.SecretName.IsUnknown() || primary.SecretName.IsNull() {
 		return diags
 	}
 	name := primary.SecretName.ValueString() + escrowSuffix
@@ -461,11 +470,11 @@ func (m credentialRotationResourceModel) exposedAt() *time.Time {
 // due applies the policy's schedule to the last rotation and exposure.
 func (m credentialRotationResourceModel) due(ctx context.Context, now time.Time) (bool, string) {
 	last, ok := m.lastRotated()
-	if !ok || m.Policy.IsNull() || m.Policy.IsUnknown() {
+	if !ok {
 		return false, ""
 	}
-	pol, d := refFromObject[policyRef](ctx, m.Policy)
-	if d.HasError() {
+	pol, ok, _ := refFromObject[policyRef](ctx, m.Policy)
+	if !ok {
 		return false, ""
 	}
 	sp, ok := pol.schedulePolicy(ctx)
@@ -479,11 +488,11 @@ func (m credentialRotationResourceModel) due(ctx context.Context, now time.Time)
 // known at plan time. A policy that never makes a rotation due gives null.
 func (m credentialRotationResourceModel) nextRotation(ctx context.Context, _ time.Time) (types.String, bool) {
 	last, ok := m.lastRotated()
-	if !ok || m.Policy.IsUnknown() {
+	if !ok {
 		return types.StringNull(), false
 	}
-	pol, d := refFromObject[policyRef](ctx, m.Policy)
-	if d.HasError() {
+	pol, ok, _ := refFromObject[policyRef](ctx, m.Policy)
+	if !ok {
 		return types.StringNull(), false
 	}
 	sp, ok := pol.schedulePolicy(ctx)
@@ -518,6 +527,7 @@ func (r *credentialRotationResource) Create(ctx context.Context, req resource.Cr
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, plan.ID)...)
 }
 
 func (r *credentialRotationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -535,6 +545,7 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 			plan.NextRotationAt, _ = plan.nextRotation(ctx, r.data.Now())
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, plan.ID)...)
 		return
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultRotationTimeout)
@@ -552,6 +563,7 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, plan.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, nil)...)
 }
 
@@ -617,6 +629,7 @@ func rotationErrorDiagnostic(who string, err error) diag.Diagnostic {
 func (r *credentialRotationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state credentialRotationResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, state.ID)...)
 	if resp.Diagnostics.HasError() || state.Credential.IsNull() || r.data == nil {
 		// Just imported: the configuration is not known yet.
 		return
@@ -657,11 +670,17 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 func (r *credentialRotationResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }
 
-// ImportState takes the primary secret's versionless id and rebuilds the
+// ImportState takes the primary secret's versionless id (or an identity
+// naming its vault and name, Terraform >= 1.12) and rebuilds the
 // rotation history from the tags on its versions.
 func (r *credentialRotationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	const who = "segura_credential_rotation import"
-	vaultURL, name, err := keyvault.ParseSecretID(req.ID)
+	importID, d := importSecretID(ctx, req)
+	resp.Diagnostics.Append(d...)
+	if d.HasError() {
+		return
+	}
+	vaultURL, name, err := keyvault.ParseSecretID(importID)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import id", who+": "+err.Error()+". Import by the primary secret's versionless id, https://<vault>/secrets/<name>.")
 		return
@@ -684,7 +703,7 @@ func (r *credentialRotationResource) ImportState(ctx context.Context, req resour
 	if h.Count == 0 {
 		resp.Diagnostics.AddError("No rotation found",
 			fmt.Sprintf("%s: no version of %s carries the %s tag, so no rotation by this provider wrote it. Create the resource instead of importing it.",
-				who, req.ID, keyvault.TagRotationID))
+				who, importID, keyvault.TagRotationID))
 		return
 	}
 	id := keyvault.SecretID(vaultURL, name)
@@ -695,6 +714,7 @@ func (r *credentialRotationResource) ImportState(ctx context.Context, req resour
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("last_rotation_reason"), "imported")...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pending_rotation_reason"), "")...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("secret_versions"), map[string]string{id: h.LastVersion})...)
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, types.StringValue(id))...)
 }
 
 // request builds the engine's request from the model: clients from the
@@ -702,7 +722,7 @@ func (r *credentialRotationResource) ImportState(ctx context.Context, req resour
 func (r *credentialRotationResource) request(ctx context.Context, m credentialRotationResourceModel) (rotation.Request, string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var req rotation.Request
-	cred, d := refFromObject[rotationCredentialRef](ctx, m.Credential)
+	cred, d := requireRef[rotationCredentialRef](ctx, m.Credential, "segura_credential_rotation", "credential")
 	diags.Append(d...)
 	if diags.HasError() {
 		return req, "segura_credential_rotation", diags
@@ -712,15 +732,15 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		diags.AddError("Provider not configured", who+": the segura provider was not configured before use. This is a bug in the provider; please report it.")
 		return req, who, diags
 	}
-	dev, d := cred.device(ctx)
+	dev, d := requireRef[deviceRef](ctx, cred.Device, who, "credential.device")
 	diags.Append(d...)
-	dep, d := dev.deployment(ctx)
-	diags.Append(d...)
-	pol, d := refFromObject[policyRef](ctx, m.Policy)
-	diags.Append(d...)
+	pol, d2 := requireRef[policyRef](ctx, m.Policy, who, "policy")
+	diags.Append(d2...)
 	if diags.HasError() {
 		return req, who, diags
 	}
+	dep, d := dev.deployment(ctx)
+	diags.Append(d...)
 	pwPolicy, ok := pol.passwordPolicy()
 	if !ok {
 		diags.AddError("Rotation policy not known", who+": the policy's password settings are not known at apply time.")
@@ -735,6 +755,11 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		Policy:          pwPolicy,
 		VersionLifetime: sp.MaxAge,
 	}
+	if m.Syncs.IsNull() || m.Syncs.IsUnknown() || len(m.Syncs.Elements()) == 0 {
+		diags.AddError("Reference not available", who+": syncs is empty or not known yet, so nothing was read or changed. "+
+			"List the segura_keyvault_sync bindings of the credential, the primary first, and plan again.")
+		return req, who, diags
+	}
 	objs, d := syncObjects(ctx, m.Syncs)
 	diags.Append(d...)
 	for i, obj := range objs {
@@ -747,7 +772,12 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 	}
 	req.Escrow = rotation.Escrow{Vault: req.Bindings[0].Vault, SecretName: m.EscrowSecretName.ValueString()}
 
-	if parent, ok, d := cred.parent(ctx); ok && !d.HasError() {
+	parent, hasParent, d := cred.parent(ctx)
+	diags.Append(d...)
+	if cred.Parent.IsUnknown() {
+		diags.AddError("Reference not available", who+": credential.parent is not known yet, so nothing was read or changed. This is a bug in the provider: please report it.")
+	}
+	if hasParent {
 		src, d := r.binding(ctx, m.ParentSync, "parent_sync")
 		diags.Append(d...)
 		req.Parent = &rotation.Parent{Account: parent.identity(""), Source: src}
@@ -759,19 +789,23 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 // vault client.
 func (r *credentialRotationResource) binding(ctx context.Context, obj types.Object, label string) (rotation.Binding, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	s, d := refFromObject[syncRef](ctx, obj)
-	diags.Append(d...)
-	app, d := refFromObject[applicationRef](ctx, s.Application)
+	const who = "segura_credential_rotation"
+	s, d := requireRef[syncRef](ctx, obj, who, label)
 	diags.Append(d...)
 	if diags.HasError() {
 		return rotation.Binding{}, diags
 	}
-	scope, d := app.scope(ctx)
+	app, d := requireRef[applicationRef](ctx, s.Application, who, label+".application")
+	diags.Append(d...)
+	if diags.HasError() {
+		return rotation.Binding{}, diags
+	}
+	scope, d := requireRef[scopeRef](ctx, app.Scope, who, label+".application.scope")
 	diags.Append(d...)
 	tags, d := scope.tagMap(ctx)
 	diags.Append(d...)
 	extra := map[string]string{}
-	if !s.Tags.IsNull() {
+	if !s.Tags.IsNull() && !s.Tags.IsUnknown() {
 		diags.Append(s.Tags.ElementsAs(ctx, &extra, false)...)
 	}
 	for k, v := range extra {

@@ -27,6 +27,7 @@ var (
 	_ resource.ResourceWithModifyPlan     = (*keyVaultSyncResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*keyVaultSyncResource)(nil)
 	_ resource.ResourceWithImportState    = (*keyVaultSyncResource)(nil)
+	_ resource.ResourceWithIdentity       = (*keyVaultSyncResource)(nil)
 )
 
 // valueFormats are the formats a synced secret can hold (internal/secretvalue
@@ -70,6 +71,13 @@ var maxExtraTags = keyvault.MaxTags - len(keyvault.ManagedTags)
 
 func (r *keyVaultSyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_keyvault_sync"
+	// A binding moved to another secret name or vault is updated in place,
+	// so its identity follows the secret.
+	resp.ResourceBehavior.MutableIdentity = true
+}
+
+func (r *keyVaultSyncResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = secretIdentitySchema("the bound secret")
 }
 
 func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -189,10 +197,10 @@ func (r *keyVaultSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 
 	secretID := types.StringUnknown()
-	if !plan.Application.IsUnknown() && !plan.Application.IsNull() {
-		app, d := refFromObject[applicationRef](ctx, plan.Application)
-		resp.Diagnostics.Append(d...)
-		if !app.VaultURL.IsUnknown() && !plan.SecretName.IsUnknown() {
+	app, ok, d := refFromObject[applicationRef](ctx, plan.Application)
+	resp.Diagnostics.Append(d...)
+	if ok {
+		if known(app.VaultURL, plan.SecretName) && !app.VaultURL.IsNull() && !plan.SecretName.IsNull() {
 			secretID = types.StringValue(keyvault.SecretID(app.VaultURL.ValueString(), plan.SecretName.ValueString()))
 		}
 		resp.Diagnostics.Append(checkTagBudget(ctx, plan.Tags, app)...)
@@ -202,6 +210,7 @@ func (r *keyVaultSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	plan.ID = secretID
 	plan.SecretID = secretID
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, secretID)...)
 	plan.LatestVersion = types.StringUnknown()
 	if state != nil && !secretID.IsUnknown() && state.SecretID.Equal(secretID) &&
 		state.CreateIfMissing.Equal(plan.CreateIfMissing) {
@@ -213,21 +222,20 @@ func (r *keyVaultSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 // checkTagBudget counts the distinct tag names a written version would carry.
 func checkTagBudget(ctx context.Context, extra types.Map, app applicationRef) diag.Diagnostics {
 	var diags diag.Diagnostics
-	if extra.IsUnknown() || app.Scope.IsUnknown() || app.Scope.IsNull() {
+	if extra.IsUnknown() {
 		return diags
 	}
-	scope, d := app.scope(ctx)
+	scope, ok, d := app.scope(ctx)
 	diags.Append(d...)
-	if scope.Tags.IsUnknown() || diags.HasError() {
+	if !ok || scope.Tags.IsUnknown() || diags.HasError() {
 		return diags
 	}
-	scopeTags, d := scope.tagMap(ctx)
-	diags.Append(d...)
+	scopeTags := scope.tagNames()
 	names := map[string]bool{}
 	for _, t := range keyvault.ManagedTags {
 		names[t] = true
 	}
-	for k := range scopeTags {
+	for _, k := range scopeTags {
 		names[k] = true
 	}
 	if !extra.IsNull() {
@@ -244,15 +252,16 @@ func checkTagBudget(ctx context.Context, extra types.Map, app applicationRef) di
 }
 
 func (r *keyVaultSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State)...)
+	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State, resp.Identity)...)
 }
 
 func (r *keyVaultSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State)...)
+	resp.Diagnostics.Append(r.bindPlan(ctx, req.Plan, &resp.State, resp.Identity)...)
 }
 
-// bindPlan binds the planned secret and records the result as the state.
-func (r *keyVaultSyncResource) bindPlan(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State) diag.Diagnostics {
+// bindPlan binds the planned secret and records the result as the state and
+// the identity.
+func (r *keyVaultSyncResource) bindPlan(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, identity *tfsdk.ResourceIdentity) diag.Diagnostics {
 	var m keyVaultSyncResourceModel
 	diags := plan.Get(ctx, &m)
 	if diags.HasError() {
@@ -263,6 +272,7 @@ func (r *keyVaultSyncResource) bindPlan(ctx context.Context, plan tfsdk.Plan, st
 		return diags
 	}
 	diags.Append(state.Set(ctx, &m)...)
+	diags.Append(setSecretIdentity(ctx, identity, m.SecretID)...)
 	return diags
 }
 
@@ -343,17 +353,24 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, state.SecretID)...)
 }
 
 // Delete forgets the binding; the secret and its versions stay in the vault.
 func (r *keyVaultSyncResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }
 
-// ImportState takes a versionless secret id. The credential and application
+// ImportState takes a versionless secret id, or an identity naming the vault
+// and the secret (Terraform >= 1.12). The credential and application
 // are not recorded in Key Vault; the next apply takes them from the
 // configuration without touching the secret.
 func (r *keyVaultSyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	vaultURL, name, err := keyvault.ParseSecretID(req.ID)
+	importID, d := importSecretID(ctx, req)
+	resp.Diagnostics.Append(d...)
+	if d.HasError() {
+		return
+	}
+	vaultURL, name, err := keyvault.ParseSecretID(importID)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import id",
 			"segura_keyvault_sync: "+err.Error()+". Import with the versionless secret id, e.g. https://my-vault.vault.azure.net/secrets/orders-db-password.")
@@ -374,6 +391,7 @@ func (r *keyVaultSyncResource) ImportState(ctx context.Context, req resource.Imp
 	} {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), v)...)
 	}
+	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, types.StringValue(id))...)
 }
 
 // vault returns the client for the binding's vault and identity, and a
@@ -397,7 +415,7 @@ func (r *keyVaultSyncResource) vault(ctx context.Context, m keyVaultSyncResource
 		}
 		vaultURL = u
 	} else {
-		app, d := refFromObject[applicationRef](ctx, m.Application)
+		app, d := requireRef[applicationRef](ctx, m.Application, who, "application")
 		diags.Append(d...)
 		if diags.HasError() {
 			return nil, who, diags

@@ -59,8 +59,9 @@ func applicationRefAttribute(description string, required bool) schema.SingleNes
 	return refAttribute(description, required, attrs)
 }
 
-// scope returns the application's scope reference.
-func (a applicationRef) scope(ctx context.Context) (scopeRef, diag.Diagnostics) {
+// scope returns the application's scope reference; ok is false while it is
+// null or unknown.
+func (a applicationRef) scope(ctx context.Context) (scopeRef, bool, diag.Diagnostics) {
 	return refFromObject[scopeRef](ctx, a.Scope)
 }
 

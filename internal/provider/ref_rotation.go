@@ -26,13 +26,10 @@ func rotationCredentialRefAttribute(description string) schema.SingleNestedAttri
 	return a
 }
 
-// parent returns the parent credential; ok is false when there is none.
+// parent returns the parent credential; ok is false when there is none, or
+// while it is unknown (check Parent.IsUnknown to tell the two apart).
 func (c rotationCredentialRef) parent(ctx context.Context) (credentialRef, bool, diag.Diagnostics) {
-	if c.Parent.IsNull() || c.Parent.IsUnknown() {
-		return credentialRef{}, false, nil
-	}
-	p, diags := refFromObject[credentialRef](ctx, c.Parent)
-	return p, true, diags
+	return refFromObject[credentialRef](ctx, c.Parent)
 }
 
 // ---------------------------------------------------------------------------

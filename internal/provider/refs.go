@@ -26,11 +26,54 @@ import (
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
 )
 
-// refFromObject converts a reference object value into its model T.
-func refFromObject[T any](ctx context.Context, obj types.Object) (T, diag.Diagnostics) {
-	var ref T
-	diags := obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+// refFromObject converts a reference object value into its model T. Any
+// reference may be null or unknown while Terraform validates and plans: a
+// whole object, or one nested in a known object (Terraform 1.15 validates a
+// known list of bindings whose `credential` is still unknown, where 1.11 sent
+// the whole element unknown). ok is false then, with the zero T and no
+// diagnostics, and the caller skips or defers what needs the value. The
+// zero T is not a usable reference: its fields are null, not unknown.
+func refFromObject[T any](ctx context.Context, obj types.Object) (ref T, ok bool, diags diag.Diagnostics) {
+	if obj.IsNull() || obj.IsUnknown() {
+		return ref, false, nil
+	}
+	diags = obj.As(ctx, &ref, basetypes.ObjectAsOptions{})
+	return ref, !diags.HasError(), diags
+}
+
+// requireRef is refFromObject where the value must be there: at apply, and
+// when a remote call needs it. what names the reference for the error,
+// e.g. "syncs[0].application".
+func requireRef[T any](ctx context.Context, obj types.Object, who, what string) (T, diag.Diagnostics) {
+	ref, ok, diags := refFromObject[T](ctx, obj)
+	if !ok && !diags.HasError() {
+		state := "null"
+		if obj.IsUnknown() {
+			state = "not known yet"
+		}
+		diags.AddError("Reference not available",
+			fmt.Sprintf("%s: %s is %s, so nothing was read or changed. Set it to the whole upstream resource "+
+				"(for example `credential = segura_credential.app`) and plan again; if it is set, this is a bug in the provider: please report it.",
+				who, what, state))
+	}
 	return ref, diags
+}
+
+// refID is the `id` of a reference object: unknown while the object or its
+// id is, null when the object is. Plan modifiers that only ask "is it still
+// the same upstream object?" read it instead of converting the whole object,
+// which would tie them to one reference shape.
+func refID(obj types.Object) types.String {
+	switch {
+	case obj.IsUnknown():
+		return types.StringUnknown()
+	case obj.IsNull():
+		return types.StringNull()
+	}
+	if id, ok := obj.Attributes()["id"].(types.String); ok {
+		return id
+	}
+	return types.StringUnknown()
 }
 
 // refField is one field of a reference shape.
@@ -206,8 +249,9 @@ func credentialRefAttribute(description string, required bool) schema.SingleNest
 	return refAttribute(description, required, attrs)
 }
 
-// device returns the credential's device reference.
-func (c credentialRef) device(ctx context.Context) (deviceRef, diag.Diagnostics) {
+// device returns the credential's device reference; ok is false while it is
+// null or unknown.
+func (c credentialRef) device(ctx context.Context) (deviceRef, bool, diag.Diagnostics) {
 	return refFromObject[deviceRef](ctx, c.Device)
 }
 
@@ -258,12 +302,33 @@ func scopeRefAttribute(description string, required bool) schema.SingleNestedAtt
 	return refAttribute(description, required, refNestedAttributes(scopeRefFields))
 }
 
-// tagMap returns the scope's tags as a Go map (empty when null or unknown).
+// tagMap returns the scope's tags as a Go map (empty when null or unknown;
+// a tag whose value is not known yet is left out).
 func (s scopeRef) tagMap(ctx context.Context) (map[string]string, diag.Diagnostics) {
 	out := map[string]string{}
 	if s.Tags.IsNull() || s.Tags.IsUnknown() {
 		return out, nil
 	}
-	diags := s.Tags.ElementsAs(ctx, &out, false)
+	var diags diag.Diagnostics
+	for k, v := range s.Tags.Elements() {
+		str, ok := v.(types.String)
+		if !ok {
+			diags.AddError("Unexpected tag value", fmt.Sprintf("scope tag %q is a %T, not a string. This is a bug in the provider: please report it.", k, v))
+			continue
+		}
+		if !str.IsUnknown() && !str.IsNull() {
+			out[k] = str.ValueString()
+		}
+	}
 	return out, diags
+}
+
+// tagNames returns the names of the scope's tags, known even while some
+// values are not.
+func (s scopeRef) tagNames() []string {
+	names := make([]string, 0, len(s.Tags.Elements()))
+	for k := range s.Tags.Elements() {
+		names = append(names, k)
+	}
+	return names
 }
