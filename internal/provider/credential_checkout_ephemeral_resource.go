@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	eschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -163,31 +162,4 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 	m.Value = types.StringValue(secret.Value)
 	m.Version = types.StringValue(secret.Version)
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
-}
-
-// ephemeralAttributes converts reference-shape attributes, written once for
-// resources, into the ephemeral schema's types.
-func ephemeralAttributes(attrs map[string]rschema.Attribute) map[string]eschema.Attribute {
-	out := make(map[string]eschema.Attribute, len(attrs))
-	for name, a := range attrs {
-		switch t := a.(type) {
-		case rschema.StringAttribute:
-			out[name] = eschema.StringAttribute{Required: t.Required, Optional: t.Optional, Sensitive: t.Sensitive, MarkdownDescription: t.MarkdownDescription}
-		case rschema.Int64Attribute:
-			out[name] = eschema.Int64Attribute{Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		case rschema.BoolAttribute:
-			out[name] = eschema.BoolAttribute{Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		case rschema.ListAttribute:
-			out[name] = eschema.ListAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		case rschema.SetAttribute:
-			out[name] = eschema.SetAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		case rschema.MapAttribute:
-			out[name] = eschema.MapAttribute{ElementType: t.ElementType, Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		case rschema.SingleNestedAttribute:
-			out[name] = eschema.SingleNestedAttribute{Attributes: ephemeralAttributes(t.Attributes), Required: t.Required, Optional: t.Optional, MarkdownDescription: t.MarkdownDescription}
-		default:
-			panic(fmt.Sprintf("ephemeralAttributes: unsupported attribute %T for %q", a, name))
-		}
-	}
-	return out
 }

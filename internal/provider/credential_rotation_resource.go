@@ -356,7 +356,7 @@ func (r *credentialRotationResource) checkImported(ctx context.Context, plan *cr
 		return ""
 	}
 	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
-		Written: written, LastRotationID: state.LastRotationID.ValueString()})
+		Written: written, LastRotationID: state.LastRotationID.ValueString(), Escrow: rq.Escrow})
 	if err != nil {
 		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
 		return ""
@@ -404,6 +404,25 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 		return why
 	}
 	return ""
+}
+
+// reasonAdopted is last_rotation_reason after refresh adopted a rotation
+// made outside the resource.
+func reasonAdopted(id string) string {
+	return "rotation " + id + " was made outside this resource (the segura_rotate action) and adopted by refresh"
+}
+
+// adopt records a finished rotation made outside this resource as the last
+// one, as if this resource had made it.
+func (m *credentialRotationResourceModel) adopt(ctx context.Context, a *rotation.AdoptedRotation, diags *diag.Diagnostics) {
+	versions, d := types.MapValueFrom(ctx, types.StringType, a.Versions)
+	diags.Append(d...)
+	m.SecretVersions = versions
+	m.LastRotatedAt = types.StringValue(a.RotatedAt.UTC().Format(time.RFC3339))
+	m.LastRotationID = types.StringValue(a.ID)
+	m.LastRotationReason = types.StringValue(reasonAdopted(a.ID))
+	m.RotationCount = types.Int64Value(m.RotationCount.ValueInt64() + 1)
+	m.ExposedAt = types.StringNull()
 }
 
 func (m *credentialRotationResourceModel) markRotating(reason string) {
@@ -641,10 +660,17 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	}
 	written := map[string]string{}
 	resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
-	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings, Written: written})
+	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
+		Written: written, Escrow: rq.Escrow})
 	if err != nil {
 		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
 		return
+	}
+	if a := st.Rotation; a != nil {
+		// A finished rotation this resource did not make (the segura_rotate
+		// action's): it becomes the last rotation, not drift.
+		state.adopt(ctx, a, &resp.Diagnostics)
+		tflog.Info(ctx, "adopted a rotation made outside this resource", map[string]any{"credential": rq.Account.String(), "rotation_id": a.ID})
 	}
 	if st.Unverified != "" {
 		resp.Diagnostics.AddWarning("Could not check the password against MongoDB",

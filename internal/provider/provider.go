@@ -21,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -40,6 +41,7 @@ import (
 var (
 	_ provider.Provider                       = (*seguraProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*seguraProvider)(nil)
+	_ provider.ProviderWithActions            = (*seguraProvider)(nil)
 )
 
 type seguraProvider struct {
@@ -507,6 +509,8 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+	resp.ActionData = data
+	resp.ListResourceData = data
 }
 
 // unknownAttributes lists the top-level provider attributes that are, or
@@ -543,6 +547,12 @@ func (p *seguraProvider) EphemeralResources(context.Context) []func() ephemeral.
 	return []func() ephemeral.EphemeralResource{
 		NewCredentialCheckoutEphemeralResource,
 	}
+}
+
+// Actions are served to Terraform >= 1.14; older releases and OpenTofu
+// never ask for them and get everything else as before.
+func (p *seguraProvider) Actions(context.Context) []func() action.Action {
+	return []func() action.Action{NewRotateAction}
 }
 
 func (p *seguraProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -46,3 +46,24 @@ func terraformVersionLine(path string) string {
 	}
 	return "terraform " + version + " (" + path + ")"
 }
+
+// terraformAtLeast reports whether the terraform the acceptance tests drive
+// (TF_ACC_TERRAFORM_PATH) is at least major.minor, and its version line.
+func terraformAtLeast(major, minor int) (bool, string) {
+	line := terraformVersionLine(os.Getenv("TF_ACC_TERRAFORM_PATH"))
+	var got [2]int
+	v := strings.TrimPrefix(line, "terraform ")
+	v, _, _ = strings.Cut(v, " ")
+	parts := strings.SplitN(v, ".", 3)
+	for i := 0; i < 2 && i < len(parts); i++ {
+		n := 0
+		for _, c := range parts[i] {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		got[i] = n
+	}
+	return got[0] > major || (got[0] == major && got[1] >= minor), line
+}

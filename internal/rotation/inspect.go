@@ -2,7 +2,9 @@ package rotation
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
@@ -25,6 +27,21 @@ type InspectRequest struct {
 	// wrote is adopted rather than reported, which is how an imported
 	// rotation learns the versions of its other bindings.
 	LastRotationID string
+	// Escrow, when its Vault is set, lets Inspect adopt a rotation this
+	// resource did not make: see Status.Adopted.
+	Escrow Escrow
+}
+
+// AdoptedRotation is a rotation of the same credential that the caller did
+// not make (the segura_rotate action's, or an apply whose state was lost)
+// and that finished: every bound secret's latest version carries its id, its
+// escrow version is no longer enabled, and the primary's value logs in.
+type AdoptedRotation struct {
+	ID        string
+	RotatedAt time.Time
+	// Versions maps each binding's versionless secret id to the version the
+	// rotation wrote.
+	Versions map[string]string
 }
 
 // Status is what Inspect found. It holds no password.
@@ -44,6 +61,10 @@ type Status struct {
 	// Unverified explains why the login check could not run (MongoDB
 	// unreachable); empty when it ran.
 	Unverified string
+	// Rotation is set when the latest versions are a finished rotation the
+	// caller did not make; they are then not reported as drift, and the
+	// caller records that rotation as the last one.
+	Rotation *AdoptedRotation
 }
 
 // Inspect reads every binding's latest version and logs in to MongoDB with
@@ -52,6 +73,10 @@ type Status struct {
 func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 	st := &Status{Latest: map[string]string{}, Adopted: map[string]string{}}
 	var primaryValue keyvault.SecretValue
+	// Drift from versions the last rotation did not write is held back
+	// until it is known whether another finished rotation wrote them.
+	var notWritten []string
+	foreign := map[string]string{} // binding id -> rotation id of its latest version, where not ours
 	for i, b := range req.Bindings {
 		s, err := b.Vault.LatestSecret(ctx, b.SecretName)
 		if err != nil {
@@ -69,21 +94,31 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		if i == 0 {
 			primaryValue = s
 		}
+		tag := s.Tags[keyvault.TagRotationID]
 		if req.Written[b.ID()] == "" && req.LastRotationID != "" {
-			if s.Tags[keyvault.TagRotationID] == req.LastRotationID {
+			if tag == req.LastRotationID {
 				st.Adopted[b.ID()] = s.Version
 			} else {
-				st.Drift = append(st.Drift, fmt.Sprintf("secret %s has a version %s that the last rotation (%s) did not write", b.ID(), s.Version, req.LastRotationID))
+				notWritten = append(notWritten, fmt.Sprintf("secret %s has a version %s that the last rotation (%s) did not write", b.ID(), s.Version, req.LastRotationID))
+				foreign[b.ID()] = tag
 			}
 		}
 		if want := req.Written[b.ID()]; want != "" && s.Version != want {
-			st.Drift = append(st.Drift, fmt.Sprintf("secret %s has a version %s that the last rotation did not write (it wrote %s)", b.ID(), s.Version, want))
+			notWritten = append(notWritten, fmt.Sprintf("secret %s has a version %s that the last rotation did not write (it wrote %s)", b.ID(), s.Version, want))
+			foreign[b.ID()] = tag
 		}
 	}
 
 	primary, v := req.Bindings[0], primaryValue
 	if st.Latest[primary.ID()] == "" {
+		st.Drift = append(st.Drift, notWritten...)
 		return st, nil
+	}
+	if len(notWritten) > 0 {
+		st.Rotation = adoptable(ctx, req, st.Latest, primaryValue, foreign)
+		if st.Rotation == nil {
+			st.Drift = append(st.Drift, notWritten...)
+		}
 	}
 	if at, ok := v.Tags[keyvault.TagExposedAt]; ok {
 		if t, err := time.Parse(time.RFC3339, at); err == nil {
@@ -98,6 +133,11 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 	id := req.Account
 	id.Password = pw
 	if err := req.Mongo.VerifyLogin(ctx, req.Deployment, id); err != nil {
+		if st.Rotation != nil {
+			// Only a rotation whose password logs in is adopted.
+			st.Rotation = nil
+			st.Drift = append(st.Drift, notWritten...)
+		}
 		if mongodb.Classify(err) == mongodb.KindAuthentication {
 			st.Drift = append(st.Drift, fmt.Sprintf("the password in secret %s no longer logs in to MongoDB as %s", primary.ID(), req.Account.String()))
 		} else {
@@ -105,4 +145,49 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// adoptable returns the finished rotation that wrote every binding's latest
+// version, or nil: when a binding's latest version carries no rotation id or
+// another one, when that rotation is a roll-back, or when its escrow version
+// is still enabled (it is running, or died before finishing: the next apply
+// finishes it).
+func adoptable(ctx context.Context, req InspectRequest, latest map[string]string, primary keyvault.SecretValue, foreign map[string]string) *AdoptedRotation {
+	id := primary.Tags[keyvault.TagRotationID]
+	if id == "" || strings.HasSuffix(id, rollbackSuffix) || req.Escrow.Vault == nil {
+		return nil
+	}
+	for _, other := range foreign {
+		if other != id {
+			return nil
+		}
+	}
+	versions := map[string]string{}
+	for _, b := range req.Bindings {
+		if latest[b.ID()] == "" {
+			return nil
+		}
+		versions[b.ID()] = latest[b.ID()]
+	}
+	// Bindings that still hold our last rotation's version were not written
+	// by the other rotation: it is not adoptable as a whole.
+	for _, b := range req.Bindings {
+		if _, moved := foreign[b.ID()]; !moved {
+			return nil
+		}
+	}
+	escrows, err := req.Escrow.Vault.SecretVersions(ctx, req.Escrow.SecretName)
+	if err != nil && !errors.Is(err, keyvault.ErrSecretNotFound) {
+		return nil
+	}
+	for _, e := range escrows {
+		if e.Enabled && e.Tags[keyvault.TagRotationID] == id {
+			return nil
+		}
+	}
+	at, err := time.Parse(time.RFC3339, primary.Tags[keyvault.TagRotatedAt])
+	if err != nil {
+		return nil
+	}
+	return &AdoptedRotation{ID: id, RotatedAt: at, Versions: versions}
 }

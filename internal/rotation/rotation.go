@@ -115,6 +115,9 @@ type Request struct {
 	BootstrapPassword string
 	// Now is the rotation's timestamp.
 	Now time.Time
+	// Progress, when set, hears each step as it completes, in words with no
+	// password (the segura_rotate action shows them while it runs).
+	Progress func(message string)
 }
 
 // Result is what a rotation did; it holds no password.
@@ -140,6 +143,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
+	r.progress("preflight passed: the current password logs in and every bound secret is readable")
 	newPassword, err := password.Generate(req.Policy, req.Account.Username, nil)
 	if err != nil {
 		return nil, r.fail(StagePreflight, "generating the new password", err, "Fix the rotation policy and apply again.")
@@ -156,18 +160,28 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 		return nil, r.fail(StagePreflight, "checking that no other rotation of this credential is running", err,
 			"Nothing was changed. Another apply is rotating this credential at the same moment; run terraform plan again once it has finished.")
 	}
+	r.progress(fmt.Sprintf("rotation %s: new password staged in escrow %s", r.result.RotationID, req.Escrow.ID()))
 	if err := r.change(ctx, newPassword); err != nil {
 		return nil, err
 	}
+	r.progress(fmt.Sprintf("rotation %s: MongoDB now holds the new password of %s", r.result.RotationID, req.Account.String()))
 	if err := r.write(ctx, newPassword); err != nil {
 		return nil, err
 	}
+	r.progress(fmt.Sprintf("rotation %s: written to %d Key Vault secret(s)", r.result.RotationID, len(req.Bindings)))
 	if err := r.verify(ctx, newPassword); err != nil {
 		return nil, err
 	}
 	r.retireEscrows(ctx)
 	r.finishEscrow(ctx, escrowDone)
+	r.progress(fmt.Sprintf("rotation %s: verified (fresh login, every secret read back)", r.result.RotationID))
 	return r.result, nil
+}
+
+func (r *run) progress(message string) {
+	if r.req.Progress != nil {
+		r.req.Progress(message)
+	}
 }
 
 func (req Request) validate() error {

@@ -625,3 +625,78 @@ func testTakeOverWhileAWriteIsInFlight(t *testing.T, viaParent bool) {
 	}
 	f.assertConverged()
 }
+
+// TestInspectAdoptsAFinishedRotationItDidNotMake: a rotation made outside
+// the caller (the segura_rotate action) is adopted once it has finished;
+// one that died before finishing (its escrow version still enabled) is
+// drift, which the next rotation finishes.
+func TestInspectAdoptsAFinishedRotationItDidNotMake(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, secretvalue.Password, secretvalue.JSON)
+	ours, err := Rotate(ctx, f.req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspect := func() *Status {
+		t.Helper()
+		st, err := Inspect(ctx, InspectRequest{Mongo: mongoPool, Deployment: f.req.Deployment, Account: f.req.Account,
+			Bindings: f.req.Bindings, Written: ours.Versions, Escrow: f.req.Escrow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	var progress []string
+	theirsReq := f.req
+	theirsReq.Now = time.Now()
+	theirsReq.Progress = func(m string) { progress = append(progress, m) }
+	theirs, err := Rotate(ctx, theirsReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) != 5 || !strings.Contains(progress[4], "verified") {
+		t.Errorf("progress messages: %q", progress)
+	}
+	st := inspect()
+	if len(st.Drift) > 0 || st.Rotation == nil {
+		t.Fatalf("after a finished rotation made elsewhere: drift %q, adopted %+v", st.Drift, st.Rotation)
+	}
+	if st.Rotation.ID != theirs.RotationID || fmt.Sprint(st.Rotation.Versions) != fmt.Sprint(theirs.Versions) ||
+		!st.Rotation.RotatedAt.Equal(theirs.RotatedAt.Truncate(time.Second)) {
+		t.Errorf("adopted %+v, want rotation %s at %s with %v", st.Rotation, theirs.RotationID, theirs.RotatedAt, theirs.Versions)
+	}
+
+	// One that died after writing every secret, before it verified and
+	// finished its escrow version, which is still enabled. Not adopted; the
+	// drift says it, and the next rotation finishes the job.
+	r := &run{req: f.req, result: &Result{RotationID: newRotationID(), RotatedAt: time.Now().UTC(), Versions: map[string]string{}}}
+	r.req.Now = r.result.RotatedAt
+	if err := r.preflight(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := password.Generate(f.req.Policy, f.username, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.stage(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.change(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range f.req.Bindings {
+		if _, err := r.writeBinding(ctx, b, lost, r.result.RotationID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ours = theirs
+	if st := inspect(); st.Rotation != nil || !strings.Contains(strings.Join(st.Drift, "\n"), "did not write") {
+		t.Errorf("after a rotation that died half-way: adopted %+v, drift %q", st.Rotation, st.Drift)
+	}
+	f.req.Now = time.Now()
+	if _, err := Rotate(ctx, f.req); err != nil {
+		t.Fatalf("the next rotation: %v", err)
+	}
+	f.assertConverged()
+}
