@@ -116,6 +116,28 @@ func (v *Vault) SecretVersions(ctx context.Context, name string) ([]Secret, erro
 	return out, nil
 }
 
+// ListSecrets lists every secret in the vault with its current version's
+// properties (tags, content type, attributes), in the vault's order. The
+// list API names no version, so Version is empty. It needs "list".
+func (v *Vault) ListSecrets(ctx context.Context) ([]Secret, error) {
+	var out []Secret
+	pager := v.client.NewListSecretPropertiesPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, v.classify(err, "list", "")
+		}
+		for _, p := range page.Value {
+			if p == nil || p.ID == nil || (p.Managed != nil && *p.Managed) {
+				continue // certificates' backing secrets are not ours to bind
+			}
+			s := v.secretFrom(p.ID.Name(), nil, p.Attributes, p.ContentType, p.Tags)
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
 // secretFrom turns the properties azsecrets returns into a Secret.
 func (v *Vault) secretFrom(name string, id *azsecrets.ID, attrs *azsecrets.SecretAttributes, contentType *string, tags map[string]*string) Secret {
 	out := Secret{Status: SecretExists, ID: SecretID(v.URL, name), Enabled: true, Tags: map[string]string{}}

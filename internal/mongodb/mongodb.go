@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -504,6 +505,39 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 		}
 	}
 	return nil, nil
+}
+
+// Users lists every user of the deployment (usersInfo forAllDBs on admin,
+// which needs viewUser on every database), authenticated as as, sorted by
+// database and name.
+func (p *Pool) Users(ctx context.Context, dep Deployment, as Identity) ([]User, error) {
+	c, err := p.Client(dep, as)
+	if err != nil {
+		return nil, err
+	}
+	var reply struct {
+		Users []struct {
+			User       string   `bson:"user"`
+			DB         string   `bson:"db"`
+			Mechanisms []string `bson:"mechanisms"`
+		} `bson:"users"`
+	}
+	cmd := bson.D{{Key: "usersInfo", Value: bson.D{{Key: "forAllDBs", Value: true}}}}
+	if err := c.Database(DefaultAuthSource).RunCommand(ctx, cmd).Decode(&reply); err != nil {
+		p.forgetIfRejected(ctx, dep, as, err)
+		return nil, wrap("list users as "+as.String(), dep, as.String(), err)
+	}
+	out := make([]User, 0, len(reply.Users))
+	for _, u := range reply.Users {
+		out = append(out, User{Username: u.User, Database: u.DB, Mechanisms: u.Mechanisms})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Database != out[j].Database {
+			return out[i].Database < out[j].Database
+		}
+		return out[i].Username < out[j].Username
+	})
+	return out, nil
 }
 
 // ChangePassword sets user's password with updateUser in user's auth

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -24,6 +25,8 @@ import (
 var (
 	_ resource.Resource                   = (*credentialResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*credentialResource)(nil)
+	_ resource.ResourceWithIdentity       = (*credentialResource)(nil)
+	_ resource.ResourceWithImportState    = (*credentialResource)(nil)
 )
 
 // NewCredentialResource returns the segura_credential resource.
@@ -49,6 +52,37 @@ type credentialResourceModel struct {
 
 func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_credential"
+	// The device's address may change in place (a host migration).
+	resp.ResourceBehavior.MutableIdentity = true
+}
+
+func (r *credentialResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = credentialIdentitySchema()
+}
+
+// Create, Read and Update are the state-only resource's, plus the identity.
+
+func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.stateOnlyResource.Create(ctx, req, resp)
+	resp.Diagnostics.Append(setCredentialIdentity(ctx, resp.Identity, resp.State)...)
+}
+
+func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	r.stateOnlyResource.Read(ctx, req, resp)
+	resp.Diagnostics.Append(setCredentialIdentity(ctx, resp.Identity, resp.State)...)
+}
+
+func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.stateOnlyResource.Update(ctx, req, resp)
+	resp.Diagnostics.Append(setCredentialIdentity(ctx, resp.Identity, resp.State)...)
+}
+
+// ImportState takes the account, `user@authdb on host:port[,host:port]`
+// (the segura-credential tag on the secrets the provider writes), or an
+// identity. The device is recorded by its seed list until the configuration
+// passes the segura_device.
+func (r *credentialResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importCredential(ctx, req, resp)
 }
 
 // databaseNamePattern follows MongoDB's naming restrictions for databases on
@@ -121,12 +155,34 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 // deviceChanged requires replacement when the credential moves to another
 // device: a planned device id that differs from the state's, or is not known
 // yet because the device itself is being replaced.
-func deviceChanged(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+func deviceChanged(ctx context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
 	if req.StateValue.IsNull() || req.PlanValue.IsNull() {
 		return
 	}
 	planned, current := refID(req.PlanValue), refID(req.StateValue)
+	if placeholder, ok := importedDevice(ctx, req.StateValue); ok {
+		// Just imported: the state knows the device only by its seed list,
+		// so the configured device is the same one if it connects there.
+		if dev, ok, _ := refFromObject[deviceRef](ctx, req.PlanValue); ok && dev.connectionKnown() {
+			hosts, d := dev.seedList(ctx)
+			resp.RequiresReplace = d.HasError() || strings.Join(hosts, ",") != placeholder
+			return
+		}
+	}
 	resp.RequiresReplace = planned.IsUnknown() || !planned.Equal(current)
+}
+
+// importedDevice reports whether a device object is the placeholder that
+// import (or a listing) records, whose id is its own seed list, and returns
+// that seed list.
+func importedDevice(ctx context.Context, obj types.Object) (string, bool) {
+	dev, ok, _ := refFromObject[deviceRef](ctx, obj)
+	if !ok || !dev.connectionKnown() || dev.ID.IsUnknown() {
+		return "", false
+	}
+	hosts, d := dev.seedList(ctx)
+	seed := strings.Join(hosts, ",")
+	return seed, !d.HasError() && dev.ID.ValueString() == seed
 }
 
 // ValidateConfig checks the parent: on the same device, and not the

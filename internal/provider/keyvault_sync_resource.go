@@ -349,6 +349,9 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 			fmt.Sprintf("%s: secret %q in Key Vault %s was %s outside Terraform. The binding is removed from the state; "+
 				"the next plan shows it being created again, which needs the secret to exist again (or create_if_missing = true).",
 				who, name, vault.URL, how))
+		// The framework wants an identity even from a Read that removes
+		// the resource.
+		resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, state.SecretID)...)
 		resp.State.RemoveResource(ctx)
 		return
 	}

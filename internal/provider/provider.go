@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -42,6 +43,7 @@ var (
 	_ provider.Provider                       = (*seguraProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*seguraProvider)(nil)
 	_ provider.ProviderWithActions            = (*seguraProvider)(nil)
+	_ provider.ProviderWithListResources      = (*seguraProvider)(nil)
 )
 
 type seguraProvider struct {
@@ -553,6 +555,11 @@ func (p *seguraProvider) EphemeralResources(context.Context) []func() ephemeral.
 // never ask for them and get everything else as before.
 func (p *seguraProvider) Actions(context.Context) []func() action.Action {
 	return []func() action.Action{NewRotateAction}
+}
+
+// ListResources are served to `terraform query` (Terraform >= 1.14).
+func (p *seguraProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewCredentialList, NewKeyVaultSyncList}
 }
 
 func (p *seguraProvider) DataSources(context.Context) []func() datasource.DataSource {

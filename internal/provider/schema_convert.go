@@ -6,6 +6,7 @@ import (
 	aschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	eschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	lschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 )
 
@@ -20,7 +21,8 @@ type attrFlags struct {
 	description                   string
 }
 
-// schemaKit builds one schema package's attributes.
+// schemaKit builds one schema package's attributes; set is nil where the
+// package has no set attribute.
 type schemaKit[A any] struct {
 	str, int64, bool func(attrFlags) A
 	list, set, mp    func(attrFlags, attr.Type) A
@@ -46,6 +48,9 @@ func convertAttributes[A any](attrs map[string]rschema.Attribute, kit schemaKit[
 		case rschema.ListAttribute:
 			out[name] = kit.list(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.ElementType)
 		case rschema.SetAttribute:
+			if kit.set == nil {
+				panic(fmt.Sprintf("convertAttributes: this schema package has no set attribute, for %q", name))
+			}
 			out[name] = kit.set(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.ElementType)
 		case rschema.MapAttribute:
 			out[name] = kit.mp(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.ElementType)
@@ -120,6 +125,35 @@ func actionAttributes(attrs map[string]rschema.Attribute) map[string]aschema.Att
 		},
 		list2: func(f attrFlags, a map[string]aschema.Attribute) aschema.Attribute {
 			return aschema.ListNestedAttribute{NestedObject: aschema.NestedAttributeObject{Attributes: a}, Required: f.required, Optional: f.optional,
+				MarkdownDescription: f.description}
+		},
+	})
+}
+
+// listAttributes converts reference-shape attributes into the list resource
+// config schema's types (no Sensitive flag there either).
+func listAttributes(attrs map[string]rschema.Attribute) map[string]lschema.Attribute {
+	return convertAttributes(attrs, schemaKit[lschema.Attribute]{
+		str: func(f attrFlags) lschema.Attribute {
+			return lschema.StringAttribute{Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		int64: func(f attrFlags) lschema.Attribute {
+			return lschema.Int64Attribute{Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		bool: func(f attrFlags) lschema.Attribute {
+			return lschema.BoolAttribute{Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		list: func(f attrFlags, e attr.Type) lschema.Attribute {
+			return lschema.ListAttribute{ElementType: e, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		mp: func(f attrFlags, e attr.Type) lschema.Attribute {
+			return lschema.MapAttribute{ElementType: e, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		single: func(f attrFlags, a map[string]lschema.Attribute) lschema.Attribute {
+			return lschema.SingleNestedAttribute{Attributes: a, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		list2: func(f attrFlags, a map[string]lschema.Attribute) lschema.Attribute {
+			return lschema.ListNestedAttribute{NestedObject: lschema.NestedAttributeObject{Attributes: a}, Required: f.required, Optional: f.optional,
 				MarkdownDescription: f.description}
 		},
 	})

@@ -666,12 +666,18 @@ func (r *run) verify(ctx context.Context, newPassword string) error {
 // every workspace that rotates it (escrow coordination depends on that),
 // and readable by an auditor: "user@authdb on host:port,...". Key Vault tag
 // values hold 256 characters; a longer seed list is replaced by its hash.
-func (r *run) accountTag() string {
-	hosts := strings.Join(r.req.Deployment.Hosts, ",")
-	tag := r.req.Account.String() + " on " + hosts
+func (r *run) accountTag() string { return AccountTag(r.req.Deployment, r.req.Account) }
+
+// AccountTag is the keyvault.TagCredential value on every version a rotation
+// of account on dep writes (user@authdb on the seed list), which is how
+// rotations of one account find each other, and how a listing tells which
+// MongoDB users are managed already.
+func AccountTag(dep mongodb.Deployment, account mongodb.Identity) string {
+	hosts := strings.Join(dep.Hosts, ",")
+	tag := account.String() + " on " + hosts
 	if len(tag) > keyvault.MaxTagValueLength {
 		sum := sha256.Sum256([]byte(hosts))
-		tag = r.req.Account.String() + " on hosts#" + hex.EncodeToString(sum[:8])
+		tag = account.String() + " on hosts#" + hex.EncodeToString(sum[:8])
 	}
 	if len(tag) > keyvault.MaxTagValueLength {
 		tag = tag[:keyvault.MaxTagValueLength]
