@@ -128,7 +128,8 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	who = actionName + " of " + strings.TrimPrefix(who, "segura_credential_rotation of ")
+	_ = who // the resource's name for the credential is its random id; the account reads better here
+	who = actionName + " of " + rq.Account.String()
 	reason := "rotated now by the segura_rotate action"
 	if m.Reason.ValueString() != "" {
 		reason += ": " + m.Reason.ValueString()

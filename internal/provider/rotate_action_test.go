@@ -58,6 +58,7 @@ func TestAccRotateAction(t *testing.T) {
 	before := rotationState(t, ws)
 
 	out := ws.MustRun("apply", "-invoke=action.segura_rotate.test", "-auto-approve", "-input=false")
+	t.Logf("terraform apply -invoke:\n%s", tail([]byte(out), 3000))
 	for _, want := range []string{"preflight passed", "MongoDB now holds the new password", "written to 2 Key Vault secret(s)", "verified", "adopts it"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the action's output lacks the progress message %q:\n%s", want, tail([]byte(out), 4000))
