@@ -541,7 +541,7 @@ func (r *credentialRotationResource) Create(ctx context.Context, req resource.Cr
 	defer cancel()
 
 	plan.RotationCount = types.Int64Value(0)
-	r.rotate(ctx, &plan, bootstrap.ValueString(), nil, reasonInitial, &resp.Diagnostics)
+	r.rotate(ctx, &plan, bootstrap.ValueString(), nil, nil, reasonInitial, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -577,7 +577,11 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 		_ = json.Unmarshal(raw, &observed)
 	}
 	plan.RotationCount = state.RotationCount
-	r.rotate(ctx, &plan, bootstrap.ValueString(), observed, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
+	written := map[string]string{}
+	if !state.SecretVersions.IsNull() && !state.SecretVersions.IsUnknown() {
+		resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
+	}
+	r.rotate(ctx, &plan, bootstrap.ValueString(), observed, written, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -587,8 +591,9 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 }
 
 // rotate runs the protocol and records its results in m. observed holds the
-// latest versions seen when the plan was made (nil on create).
-func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstrap string, observed map[string]string, reason string, diags *diag.Diagnostics) {
+// latest versions seen when the plan was made, written the versions the last
+// rotation wrote (both nil on create).
+func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstrap string, observed, written map[string]string, reason string, diags *diag.Diagnostics) {
 	ctx = maskSecrets(ctx, bootstrap)
 	req, who, d := r.request(ctx, *m)
 	diags.Append(d...)
@@ -599,6 +604,7 @@ func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRo
 		req.Bindings[i].ExpectedVersion = observed[req.Bindings[i].ID()]
 	}
 	req.BootstrapPassword = bootstrap
+	req.Written = written
 	req.Now = r.data.Now()
 	tflog.Info(ctx, "rotating credential", map[string]any{"credential": req.Account.String(), "reason": reason, "secrets": len(req.Bindings)})
 

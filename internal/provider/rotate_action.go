@@ -53,6 +53,7 @@ type rotateActionTarget struct {
 	Syncs            types.List   `tfsdk:"syncs"`
 	ParentSync       types.Object `tfsdk:"parent_sync"`
 	EscrowSecretName types.String `tfsdk:"escrow_secret_name"`
+	SecretVersions   types.Map    `tfsdk:"secret_versions"`
 }
 
 // rotateActionTargetAttributes are the rotation resource's own attributes of
@@ -61,7 +62,7 @@ func rotateActionTargetAttributes() map[string]rschema.Attribute {
 	var resp resource.SchemaResponse
 	(&credentialRotationResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
 	attrs := map[string]rschema.Attribute{}
-	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "escrow_secret_name"} {
+	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "escrow_secret_name", "secret_versions"} {
 		attrs[name] = resp.Schema.Attributes[name]
 	}
 	return attrs
@@ -137,6 +138,11 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 	ctx, cancel := context.WithTimeout(ctx, defaultRotationTimeout)
 	defer cancel()
 	rq.Now = a.data.Now()
+	if !target.SecretVersions.IsNull() && !target.SecretVersions.IsUnknown() {
+		// The versions the last rotation wrote: tried if someone pasted a
+		// wrong value over the latest one.
+		resp.Diagnostics.Append(target.SecretVersions.ElementsAs(ctx, &rq.Written, false)...)
+	}
 	progress := func(msg string) {
 		if resp.SendProgress != nil {
 			resp.SendProgress(action.InvokeProgressEvent{Message: who + ": " + msg})

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -113,6 +114,12 @@ type Request struct {
 	// BootstrapPassword is tried when no Key Vault value logs in, for the
 	// first rotation of an account whose password is not in Key Vault yet.
 	BootstrapPassword string
+	// Written maps bindings' versionless secret ids to the version the last
+	// rotation wrote there (the resource's state). When no latest value logs
+	// in (someone wrote a wrong value over it), those versions, then the
+	// primary's newest versions that a rotation tagged, are tried before
+	// giving up.
+	Written map[string]string
 	// Now is the rotation's timestamp.
 	Now time.Time
 	// Progress, when set, hears each step as it completes, in words with no
@@ -274,18 +281,26 @@ func (r *run) preflight(ctx context.Context) error {
 		return r.preflightParent(ctx, candidates)
 	}
 	var tried []string
-	for _, c := range candidates {
-		err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(c.password))
-		if err == nil {
-			r.accountOld = c.password
-			r.result.PasswordSource = c.source
-			r.adopted = c.escrowVersion
-			return nil
+	for batch := 0; batch < 2; batch++ {
+		if batch == 1 {
+			// Only when every latest value failed: reading older versions
+			// costs Key Vault calls that a healthy rotation does not need.
+			more, moreNotes := r.writtenCandidates(ctx, candidates)
+			candidates, notes = more, append(notes, moreNotes...)
 		}
-		if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
-			return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+unreachableAdvice(k))
+		for _, c := range candidates {
+			err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(c.password))
+			if err == nil {
+				r.accountOld = c.password
+				r.result.PasswordSource = c.source
+				r.adopted = c.escrowVersion
+				return nil
+			}
+			if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
+				return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+unreachableAdvice(k))
+			}
+			tried = append(tried, c.source+": login refused")
 		}
-		tried = append(tried, c.source+": login refused")
 	}
 	tried = append(tried, notes...)
 	return r.fail(StagePreflight, "finding the current password of "+r.req.Account.String(),
@@ -365,6 +380,64 @@ func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
 	}
 	if r.req.BootstrapPassword != "" {
 		add(candidate{source: "the bootstrap password", password: r.req.BootstrapPassword})
+	}
+	return out, notes
+}
+
+// maxTaggedCandidates bounds how many of the primary's older tagged
+// versions a preflight reads when no latest value logs in.
+const maxTaggedCandidates = 5
+
+// writtenCandidates lists passwords not yet tried (tried holds the ones
+// that were) that this provider wrote: the versions the last rotation wrote
+// (Request.Written), then the primary's newest versions that carry a
+// rotation id, newest first. A human who pasted a wrong value over the
+// latest version does not lock the account out while one of these logs in.
+func (r *run) writtenCandidates(ctx context.Context, tried []candidate) ([]candidate, []string) {
+	seen := map[string]bool{}
+	for _, c := range tried {
+		seen[c.password] = true
+	}
+	var out []candidate
+	var notes []string
+	read := func(b Binding, version, why string) {
+		v, err := b.Vault.GetSecretValue(ctx, b.SecretName, version)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s version %s: %v", b.describe(), version, err))
+			return
+		}
+		pw, err := secretvalue.Parse(b.Format, v.Value)
+		if err != nil || seen[pw] {
+			return
+		}
+		seen[pw] = true
+		out = append(out, candidate{source: fmt.Sprintf("%s version %s (%s)", b.describe(), version, why), password: pw})
+	}
+	done := map[string]bool{}
+	for i, b := range r.req.Bindings {
+		if v := r.req.Written[b.ID()]; v != "" && v != r.latest[i].Version {
+			read(b, v, "written by the last rotation")
+			done[b.ID()+"/"+v] = true
+		}
+	}
+	primary := r.req.Bindings[0]
+	versions, err := primary.Vault.SecretVersions(ctx, primary.SecretName)
+	if err != nil && !errors.Is(err, keyvault.ErrSecretNotFound) {
+		return out, append(notes, fmt.Sprintf("listing the versions of %s: %v", primary.describe(), err))
+	}
+	var tagged []keyvault.Secret
+	for _, v := range versions {
+		id := v.Tags[keyvault.TagRotationID]
+		if v.Enabled && id != "" && !strings.HasSuffix(id, rollbackSuffix) && v.Version != r.latest[0].Version && !done[primary.ID()+"/"+v.Version] {
+			tagged = append(tagged, v)
+		}
+	}
+	sort.Slice(tagged, func(i, j int) bool { return tagged[i].Created.After(tagged[j].Created) })
+	for i, v := range tagged {
+		if i == maxTaggedCandidates {
+			break
+		}
+		read(primary, v.Version, "written by rotation "+v.Tags[keyvault.TagRotationID])
 	}
 	return out, notes
 }

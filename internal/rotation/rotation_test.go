@@ -700,3 +700,48 @@ func TestInspectAdoptsAFinishedRotationItDidNotMake(t *testing.T) {
 	}
 	f.assertConverged()
 }
+
+// TestWrongValuePastedOverThePrimary: a person writes a wrong value as the
+// primary's latest version. The next rotation does not give up: it finds
+// the password among the versions this provider wrote, by the resource's
+// state (Written) or, without it, by their rotation-id tags.
+func TestWrongValuePastedOverThePrimary(t *testing.T) {
+	t.Parallel()
+	for _, withState := range []bool{true, false} {
+		t.Run(fmt.Sprintf("state known %v", withState), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, secretvalue.Password, secretvalue.JSON)
+			res, err := Rotate(ctx, f.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			primary := f.req.Bindings[0]
+			if _, err := primary.Vault.SetSecretValue(ctx, primary.SecretName, keyvault.SecretWrite{Value: "pasted-the-wrong-thing"}); err != nil {
+				t.Fatal(err)
+			}
+			// The second binding's latest is wrong too: only older versions hold it.
+			second := f.req.Bindings[1]
+			if _, err := second.Vault.SetSecretValue(ctx, second.SecretName, keyvault.SecretWrite{Value: `{"password":"also-wrong"}`}); err != nil {
+				t.Fatal(err)
+			}
+			req := f.req
+			req.Now = time.Now()
+			if withState {
+				req.Written = res.Versions
+			}
+			again, err := Rotate(ctx, req)
+			if err != nil {
+				t.Fatalf("rotation after a wrong value was pasted: %v", err)
+			}
+			want := "written by rotation " + res.RotationID
+			if withState {
+				want = "written by the last rotation"
+			}
+			if !strings.Contains(again.PasswordSource, want) {
+				t.Errorf("password found in %q, want a source saying %q", again.PasswordSource, want)
+			}
+			f.assertConverged()
+		})
+	}
+}
