@@ -73,6 +73,7 @@ type credentialRotationResourceModel struct {
 	Policy              types.Object   `tfsdk:"policy"`
 	Syncs               types.List     `tfsdk:"syncs"`
 	ParentSync          types.Object   `tfsdk:"parent_sync"`
+	ParentRotation      types.Object   `tfsdk:"parent_rotation"`
 	BootstrapPasswordWO types.String   `tfsdk:"bootstrap_password_wo"`
 	Triggers            types.Map      `tfsdk:"triggers"`
 	EscrowSecretName    types.String   `tfsdk:"escrow_secret_name"`
@@ -118,7 +119,7 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			},
 			"credential": func() schema.SingleNestedAttribute {
 				a := rotationCredentialRefAttribute("The `segura_credential` to rotate, passed as the whole resource: `credential = segura_credential.orders_app`. " +
-					"When it has a `parent`, the parent changes the password, authenticated with the password in `parent_sync`.")
+					"When it has a `parent`, the parent changes the password, authenticated with the password of `parent_rotation` (or `parent_sync`).")
 				a.PlanModifiers = []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(credentialChanged,
 					"Replaced when the credential's id changes: a rotation belongs to one account.", "Replaced when the credential's id changes: a rotation belongs to one account.")}
 				return a
@@ -131,8 +132,13 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 				a.Validators = []validator.List{listvalidator.SizeBetween(1, 32)}
 				return a
 			}(),
-			"parent_sync": syncRefAttribute("The `segura_keyvault_sync` that holds the password of the credential's `parent`; required exactly when "+
-				"the credential has a parent.", false),
+			"parent_sync": syncRefAttribute("The `segura_keyvault_sync` that holds the password of the credential's `parent`, for a parent whose "+
+				"password no `segura_credential_rotation` of this configuration rotates. Set it or `parent_rotation` (preferred) exactly when the credential has a parent.", false),
+			"parent_rotation": parentRotationRefAttribute("The `segura_credential_rotation` of the credential's `parent`, passed as the whole resource: " +
+				"`parent_rotation = segura_credential_rotation.admin`. The parent's password is read from its primary secret. Because this " +
+				"rotation then depends on the parent's, Terraform applies the parent's first when both are due in one apply (credentials sharing " +
+				"a policy fall due together), so the child always logs in with the parent's current password. A parent rotating at the same " +
+				"moment elsewhere is waited for (up to 15 s) through its escrow secret. Set it or `parent_sync` exactly when the credential has a parent."),
 			"bootstrap_password_wo": schema.StringAttribute{
 				MarkdownDescription: "The account's current password, for a first rotation when Key Vault does not hold it yet. Write-only " +
 					"(Terraform >= 1.11): never stored in state or plan. Tried only when no Key Vault value logs in.",
@@ -255,27 +261,41 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 
 	parent, hasParent, d := cred.parent(ctx)
 	resp.Diagnostics.Append(d...)
+	noSource := cfg.ParentSync.IsNull() && cfg.ParentRotation.IsNull()
 	switch {
-	case cred.Parent.IsUnknown() || cfg.ParentSync.IsUnknown():
-	case hasParent && cfg.ParentSync.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "Missing parent_sync",
-			fmt.Sprintf("%s: credential %s has a parent (%s), which changes its password; set parent_sync to the segura_keyvault_sync that holds the parent's password.",
+	case cred.Parent.IsUnknown() || cfg.ParentSync.IsUnknown() || cfg.ParentRotation.IsUnknown():
+	case !cfg.ParentSync.IsNull() && !cfg.ParentRotation.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "Both parent_sync and parent_rotation",
+			fmt.Sprintf("%s: set parent_rotation (the parent's segura_credential_rotation) or parent_sync, not both.", who))
+	case hasParent && noSource:
+		resp.Diagnostics.AddAttributeError(path.Root("parent_rotation"), "Missing parent_rotation",
+			fmt.Sprintf("%s: credential %s has a parent (%s), which changes its password; set parent_rotation = segura_credential_rotation.<parent> "+
+				"(or, for a parent no rotation in this configuration manages, parent_sync = the segura_keyvault_sync that holds its password).",
 				who, cred.ID.ValueString(), parent.ID.ValueString()))
-	case !hasParent && !cfg.ParentSync.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync without a parent",
-			fmt.Sprintf("%s: parent_sync is set, but credential %s has no parent. Set the parent on the segura_credential, or remove parent_sync.",
-				who, cred.ID.ValueString()))
-	case hasParent:
-		ps, ok, d := refFromObject[syncRef](ctx, cfg.ParentSync)
-		resp.Diagnostics.Append(d...)
-		if !ok {
-			break
+	case !hasParent && !noSource:
+		attr := "parent_sync"
+		if cfg.ParentSync.IsNull() {
+			attr = "parent_rotation"
 		}
-		psc, ok, d := refFromObject[credentialRef](ctx, ps.Credential)
+		resp.Diagnostics.AddAttributeError(path.Root(attr), attr+" without a parent",
+			fmt.Sprintf("%s: %s is set, but credential %s has no parent. Set the parent on the segura_credential, or remove %s.",
+				who, attr, cred.ID.ValueString(), attr))
+	case hasParent:
+		attr, credObj := "parent_sync", types.ObjectNull(credentialRefAttrTypes())
+		if ps, ok, d := refFromObject[syncRef](ctx, cfg.ParentSync); ok {
+			credObj = ps.Credential
+		} else if pr, ok2, d2 := refFromObject[parentRotationRef](ctx, cfg.ParentRotation); ok2 {
+			attr, credObj = "parent_rotation", pr.Credential
+			resp.Diagnostics.Append(d2...)
+		} else {
+			resp.Diagnostics.Append(d...)
+			resp.Diagnostics.Append(d2...)
+		}
+		psc, ok, d := refFromObject[credentialRef](ctx, credObj)
 		resp.Diagnostics.Append(d...)
 		if ok && known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
-			resp.Diagnostics.AddAttributeError(path.Root("parent_sync"), "parent_sync of another credential",
-				fmt.Sprintf("%s: parent_sync binds credential %s, but the parent of %s is %s.", who, psc.ID.ValueString(), cred.ID.ValueString(), parent.ID.ValueString()))
+			resp.Diagnostics.AddAttributeError(path.Root(attr), attr+" of another credential",
+				fmt.Sprintf("%s: %s is of credential %s, but the parent of %s is %s.", who, attr, psc.ID.ValueString(), cred.ID.ValueString(), parent.ID.ValueString()))
 		}
 	}
 }
@@ -810,11 +830,47 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		diags.AddError("Reference not available", who+": credential.parent is not known yet, so nothing was read or changed. This is a bug in the provider: please report it.")
 	}
 	if hasParent {
-		src, d := r.binding(ctx, m.ParentSync, "parent_sync")
+		req.Parent, d = r.parent(ctx, m, parent)
 		diags.Append(d...)
-		req.Parent = &rotation.Parent{Account: parent.identity(""), Source: src}
 	}
 	return req, who, diags
+}
+
+// parent is the engine's view of the credential's parent: its password's
+// binding, from parent_rotation's primary sync or from parent_sync, and its
+// escrow secret (parent_rotation's, else the default name beside the
+// parent's secret).
+func (r *credentialRotationResource) parent(ctx context.Context, m credentialRotationResourceModel, parent credentialRef) (*rotation.Parent, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	const who = "segura_credential_rotation"
+	source, label, escrowName := m.ParentSync, "parent_sync", ""
+	if m.ParentSync.IsNull() {
+		pr, d := requireRef[parentRotationRef](ctx, m.ParentRotation, who, "parent_rotation (or parent_sync)")
+		diags.Append(d...)
+		if diags.HasError() {
+			return nil, diags
+		}
+		if pr.Syncs.IsNull() || pr.Syncs.IsUnknown() || len(pr.Syncs.Elements()) == 0 {
+			diags.AddError("Reference not available", who+": parent_rotation.syncs is empty, so the parent's password cannot be read; nothing was changed. "+
+				"Pass the parent's segura_credential_rotation whole: parent_rotation = segura_credential_rotation.<parent>.")
+			return nil, diags
+		}
+		objs, d := syncObjects(ctx, pr.Syncs)
+		diags.Append(d...)
+		if diags.HasError() {
+			return nil, diags
+		}
+		source, label, escrowName = objs[0], "parent_rotation.syncs[0]", pr.EscrowSecretName.ValueString()
+	}
+	src, d := r.binding(ctx, source, label)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil, diags
+	}
+	if escrowName == "" {
+		escrowName = src.SecretName + escrowSuffix
+	}
+	return &rotation.Parent{Account: parent.identity(""), Source: src, Escrow: rotation.Escrow{Vault: src.Vault, SecretName: escrowName}}, diags
 }
 
 // binding turns a segura_keyvault_sync object into an engine binding with its

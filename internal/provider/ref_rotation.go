@@ -140,6 +140,29 @@ func optionalAttributes(attrs map[string]schema.Attribute) map[string]schema.Att
 	return attrs
 }
 
+// ---------------------------------------------------------------------------
+// parentRotationRef: the segura_credential_rotation of a credential's parent,
+// passed whole. Referencing it (rather than only the parent's binding) makes
+// Terraform apply the parent's rotation first when both are due in one
+// apply, and names the parent's escrow secret, where a parent rotating at
+// the same moment keeps its new password.
+
+type parentRotationRef struct {
+	ID               types.String `tfsdk:"id"`
+	Credential       types.Object `tfsdk:"credential"`
+	Syncs            types.List   `tfsdk:"syncs"`
+	EscrowSecretName types.String `tfsdk:"escrow_secret_name"`
+}
+
+func parentRotationRefAttribute(description string) schema.SingleNestedAttribute {
+	return refAttribute(description, false, map[string]schema.Attribute{
+		"id":                 schema.StringAttribute{Optional: true, MarkdownDescription: "The parent rotation's `id`."},
+		"credential":         credentialRefAttribute("The parent rotation's `credential`.", false),
+		"syncs":              schema.ListNestedAttribute{Optional: true, MarkdownDescription: "The parent rotation's `syncs`; the first holds its password.", NestedObject: schema.NestedAttributeObject{Attributes: optionalAttributes(syncRefNestedAttributes())}},
+		"escrow_secret_name": schema.StringAttribute{Optional: true, MarkdownDescription: "The parent rotation's `escrow_secret_name`."},
+	})
+}
+
 // syncObjects returns the elements of a list of whole bindings.
 func syncObjects(ctx context.Context, l types.List) ([]types.Object, diag.Diagnostics) {
 	var objs []types.Object

@@ -52,6 +52,7 @@ type rotateActionTarget struct {
 	Policy           types.Object `tfsdk:"policy"`
 	Syncs            types.List   `tfsdk:"syncs"`
 	ParentSync       types.Object `tfsdk:"parent_sync"`
+	ParentRotation   types.Object `tfsdk:"parent_rotation"`
 	EscrowSecretName types.String `tfsdk:"escrow_secret_name"`
 	SecretVersions   types.Map    `tfsdk:"secret_versions"`
 }
@@ -62,7 +63,7 @@ func rotateActionTargetAttributes() map[string]rschema.Attribute {
 	var resp resource.SchemaResponse
 	(&credentialRotationResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
 	attrs := map[string]rschema.Attribute{}
-	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "escrow_secret_name", "secret_versions"} {
+	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "parent_rotation", "escrow_secret_name", "secret_versions"} {
 		attrs[name] = resp.Schema.Attributes[name]
 	}
 	return attrs
@@ -117,7 +118,7 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 		return
 	}
 	model := credentialRotationResourceModel{
-		Credential: target.Credential, Policy: target.Policy, Syncs: target.Syncs, ParentSync: target.ParentSync,
+		Credential: target.Credential, Policy: target.Policy, Syncs: target.Syncs, ParentSync: target.ParentSync, ParentRotation: target.ParentRotation,
 		EscrowSecretName: target.EscrowSecretName,
 	}
 	if model.EscrowSecretName.IsNull() || model.EscrowSecretName.IsUnknown() {

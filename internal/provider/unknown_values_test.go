@@ -38,7 +38,9 @@ var unknownTestOverrides = map[string]map[string]any{
 		"credential.username":                "app",
 		"credential.parent.username":         "admin",
 		"credential.parent.id":               "parent",
-		"parent_sync.credential.id":          "parent",
+		"parent_sync":                        null{}, // parent_rotation is the one set
+		"parent_rotation.credential.id":      "parent",
+		"parent_rotation.syncs.value_format": "password",
 		"syncs.value_format":                 "password",
 		"parent_sync.value_format":           "password",
 		"syncs.secret_name":                  "app-password",
@@ -72,6 +74,9 @@ var unknownTestOverrides = map[string]map[string]any{
 		"sync.value_format": "password",
 	},
 }
+
+// null in unknownTestOverrides makes an attribute null.
+type null struct{}
 
 func TestUnknownValuesNeverAddErrors(t *testing.T) {
 	ctx := context.Background()
@@ -215,7 +220,7 @@ func schemaValue(block *tfprotov6.SchemaBlock, prefix string, overrides map[stri
 		p := joinPath(prefix, a.Name)
 		typ := a.ValueType()
 		types[a.Name] = typ
-		if a.WriteOnly || (!state && a.Computed && !a.Optional) {
+		if _, isNull := overrides[p].(null); isNull || a.WriteOnly || (!state && a.Computed && !a.Optional) {
 			attrs[a.Name] = tftypes.NewValue(typ, nil)
 			continue
 		}

@@ -92,7 +92,19 @@ func (e Escrow) ID() string { return keyvault.SecretID(e.Vault.URL, e.SecretName
 type Parent struct {
 	Account mongodb.Identity // Password is ignored: it is read from Source
 	Source  Binding
+	// Escrow, when its Vault is set, is the parent's own escrow secret: a
+	// parent rotating at the same moment has its new password there before
+	// it reaches Source.
+	Escrow Escrow
 }
+
+// parentWait bounds how long a rotation waits for a parent that is rotating
+// at the same moment (its password changed in MongoDB, not yet in Key
+// Vault); a rotation takes well under a second.
+const (
+	parentWait     = 15 * time.Second
+	parentPollStep = 250 * time.Millisecond
+)
 
 // Request is one rotation.
 type Request struct {
@@ -322,8 +334,14 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 	}
 	r.actorPassword = pw
 	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.actor("")); err != nil {
-		return r.fail(StagePreflight, "logging in to MongoDB as the parent credential "+p.Account.String(), err,
-			"Nothing was changed. "+unreachableAdvice(mongodb.Classify(err)))
+		if mongodb.Classify(err) != mongodb.KindAuthentication || !r.awaitParentPassword(ctx) {
+			advice := unreachableAdvice(mongodb.Classify(err))
+			if mongodb.Classify(err) == mongodb.KindAuthentication {
+				advice = fmt.Sprintf("The password in %s does not log in as the parent, and no rotation of the parent was seen finishing within %s. "+
+					"Fix the parent first (its own segura_credential_rotation, or the secret's value), then apply again.", p.Source.describe(), parentWait)
+			}
+			return r.fail(StagePreflight, "logging in to MongoDB as the parent credential "+p.Account.String(), err, "Nothing was changed. "+advice)
+		}
 	}
 	// The account's own old password is only needed to roll back; the
 	// primary secret's value is what applications have, so that is what a
@@ -336,6 +354,58 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 		}
 	}
 	return nil
+}
+
+// awaitParentPassword finds the parent's current password after the one
+// preflight read stopped logging in: a parent rotating at the same moment
+// (same apply, another workspace) has it in its escrow, then in its secret.
+// It polls both, for up to parentWait while the parent's escrow shows a
+// rotation in flight (else once), and reports whether a password that logs
+// in as the parent was found (it becomes the actor's password).
+func (r *run) awaitParentPassword(ctx context.Context) bool {
+	p := r.req.Parent
+	deadline := time.Now().Add(parentWait)
+	tried := map[string]bool{r.actorPassword: true}
+	for {
+		inFlight := false
+		var pws []string
+		if v, err := p.Source.Vault.GetSecretValue(ctx, p.Source.SecretName, ""); err == nil {
+			if pw, err := secretvalue.Parse(p.Source.Format, v.Value); err == nil {
+				pws = append(pws, pw)
+			}
+		}
+		if e := p.Escrow; e.Vault != nil {
+			if versions, err := e.Vault.SecretVersions(ctx, e.SecretName); err == nil {
+				for _, v := range versions {
+					if !v.Enabled || v.Tags[keyvault.TagCredential] != AccountTag(r.req.Deployment, p.Account) {
+						continue
+					}
+					inFlight = inFlight || time.Since(stagedAt(v)) < escrowLease
+					if s, err := e.Vault.GetSecretValue(ctx, e.SecretName, v.Version); err == nil {
+						pws = append(pws, s.Value)
+					}
+				}
+			}
+		}
+		for _, pw := range pws {
+			if tried[pw] {
+				continue
+			}
+			tried[pw] = true
+			id := p.Account
+			id.Password = pw
+			if r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, id) == nil {
+				r.actorPassword = pw
+				return true
+			}
+		}
+		if !inFlight || time.Now().After(deadline) || sleep(ctx, parentPollStep) != nil {
+			return false
+		}
+		// A password seen once may log in later (the parent's updateUser
+		// lands after its escrow is staged): try them all again.
+		tried = map[string]bool{r.actorPassword: true}
+	}
 }
 
 type candidate struct {
@@ -453,6 +523,14 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	// A refused login means updateUser never ran: the password it logged in
 	// with (the account's or the parent's) changed after preflight.
 	refused := mongodb.Classify(err) == mongodb.KindAuthentication
+	if refused && r.req.Parent != nil && r.awaitParentPassword(ctx) {
+		// The parent rotated after our preflight: change with its new password.
+		if err = r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(""), r.account(""), newPassword, mechanisms(r.req.Account)); err == nil {
+			r.mongoState = "has the new password"
+			return nil
+		}
+		refused = mongodb.Classify(err) == mongodb.KindAuthentication
+	}
 	if !refused && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)) == nil {
 		// The change went through even though the reply was lost.
 		r.mongoState = "has the new password"
@@ -482,6 +560,11 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	if refused {
 		r.mongoState = MongoNotChangedLoginRefused
 		r.finishEscrow(ctx, escrowAborted)
+		if p := r.req.Parent; p != nil {
+			return r.fail(StageChange, "changing the password in MongoDB", err,
+				fmt.Sprintf("The parent %s's password was changed after this rotation's preflight, and no password in %s or the parent's escrow %s logged in as the parent within %s; this rotation wrote no secret. "+
+					"Check the parent's own rotation (terraform plan shows whether its Key Vault value still logs in), then apply again.", p.Account.String(), p.Source.describe(), p.Escrow.SecretName, parentWait))
+		}
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"The password this rotation logged in with was changed after its preflight, by another rotation or by a person; this one wrote no secret. Run terraform plan again: it shows whether the Key Vault value still logs in, and the next apply starts from any password the bound secrets, the escrow or bootstrap_password_wo hold.")
 	}

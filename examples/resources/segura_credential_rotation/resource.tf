@@ -44,11 +44,21 @@ resource "segura_credential_rotation" "reporting" {
   bootstrap_password_wo = var.orders_app_bootstrap_password
 }
 
-# A credential with a parent is rotated by the parent; parent_sync holds the
-# parent's own password.
+# The administrator changes its own password ...
+resource "segura_credential_rotation" "admin" {
+  credential = segura_credential.admin
+  policy     = segura_rotation_policy.monthly
+  syncs      = [segura_keyvault_sync.admin]
+}
+
+# ... and a credential with a parent is rotated by the parent. Passing the parent's
+# own rotation makes Terraform rotate the parent first when both are due in
+# one apply, so the child always logs in with the parent's current password.
+# (For a parent whose password no rotation here manages, pass the binding
+# that holds it instead: parent_sync = segura_keyvault_sync.admin.)
 resource "segura_credential_rotation" "batch" {
-  credential  = segura_credential.batch # has parent = segura_credential.admin
-  policy      = segura_rotation_policy.monthly
-  syncs       = [segura_keyvault_sync.batch]
-  parent_sync = segura_keyvault_sync.admin
+  credential      = segura_credential.batch # has parent = segura_credential.admin
+  policy          = segura_rotation_policy.monthly
+  syncs           = [segura_keyvault_sync.batch]
+  parent_rotation = segura_credential_rotation.admin
 }
