@@ -53,7 +53,8 @@ resource "segura_credential" "orders_app" {
   description   = "Used by the orders API"
 }
 
-# 3. When and how: every 30 days, on a weekday at 02:00 Berlin time, and
+# 3. When and how: due at the first weekday 02:00 Berlin time at least 30
+#    days after the last rotation (the next apply from then on rotates), and
 #    never older than 45 days; 32 characters from every class.
 resource "segura_rotation_policy" "monthly" {
   name             = "database-monthly"

@@ -21,15 +21,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -67,7 +64,7 @@ const (
 
 // Files in --dir.
 const (
-	configFile = "devstack.json"
+	configFile = localstack.ConfigFile
 	pidFile    = "devstack.pid"
 	logFile    = "devstack.log"
 	// Terraform's working directory: a copy of --example, rewritten on every
@@ -356,28 +353,12 @@ func waitForConfig(ctx context.Context, dir string, pid int) (localstack.Config,
 }
 
 func readConfig(dir string) (localstack.Config, error) {
-	var cfg localstack.Config
-	data, err := os.ReadFile(filepath.Join(dir, configFile))
-	if err != nil {
-		return cfg, err
-	}
-	return cfg, json.Unmarshal(data, &cfg)
+	return localstack.ReadConfig(filepath.Join(dir, configFile))
 }
 
 // answers reports whether the stack's MongoDB and first vault accept connections.
 func answers(cfg localstack.Config) bool {
-	for _, u := range []string{cfg.MongoDBURI, cfg.VaultURL} {
-		parsed, err := url.Parse(u)
-		if err != nil {
-			return false
-		}
-		conn, err := net.DialTimeout("tcp", parsed.Host, time.Second)
-		if err != nil {
-			return false
-		}
-		conn.Close()
-	}
-	return true
+	return cfg.Answers() == nil
 }
 
 // stopStack stops the devstack the demo started (make demo-down).
@@ -532,54 +513,37 @@ func isConfigFile(name string) bool {
 
 // ensurePrerequisites creates what the integration guide asks for before the
 // first apply, unless it exists: the MongoDB user with a password, and that
-// password in Key Vault as the primary secret.
+// password in Key Vault as the primary secret (localstack.Config.Seed, which
+// `go run ./internal/devstack seed` runs too).
 func (d *demo) ensurePrerequisites(ctx context.Context) error {
-	admin, err := mongo.Connect(options.Client().ApplyURI(d.cfg.MongoDBURI).SetServerSelectionTimeout(10 * time.Second).
-		SetAuth(options.Credential{Username: d.cfg.MongoDBAdminUsername, Password: d.cfg.MongoDBAdminPassword}))
-	if err != nil {
+	seed := localstack.Seed{Username: username, AuthDatabase: authDatabase, Vault: primaryVault, Secret: primarySecret, Format: primaryFormat}
+	res, err := d.cfg.Seed(ctx, d.pool, seed)
+	if errors.Is(err, localstack.ErrUserWithoutSecret) {
+		// A user without its secret (an older demo, which created the user
+		// first, interrupted half-way): start its password over.
+		seed.Reset = true
+		res, err = d.cfg.Seed(ctx, d.pool, seed)
+	}
+	switch {
+	case errors.Is(err, localstack.ErrSecretRefused), errors.Is(err, localstack.ErrSecretFormat):
+		// Both exist: an interrupted rotation's password may be in its
+		// escrow, which the next apply finds. Terraform has its say.
+		return nil
+	case err != nil:
 		return err
 	}
-	defer admin.Disconnect(context.Background()) //nolint:errcheck
-	db := admin.Database(authDatabase)
-	var info struct {
-		Users []bson.M `bson:"users"`
+	switch res.Outcome {
+	case localstack.SeedCreated:
+		fmt.Fprintf(d.out, "prerequisite: created MongoDB user %s with a random password and stored it in Key Vault %s as %s\n",
+			username, primaryVault, primarySecret)
+	case localstack.SeedCreatedFromSecret:
+		fmt.Fprintf(d.out, "prerequisite: created MongoDB user %s with the password already stored in Key Vault %s as %s\n",
+			username, primaryVault, primarySecret)
+	case localstack.SeedReset:
+		fmt.Fprintf(d.out, "prerequisite: gave MongoDB user %s a new random password and stored it in Key Vault %s as %s\n",
+			username, primaryVault, primarySecret)
 	}
-	if err := db.RunCommand(ctx, bson.D{{Key: "usersInfo", Value: username}}).Decode(&info); err != nil {
-		return fmt.Errorf("MongoDB usersInfo: %w", err)
-	}
-	vault, err := d.vault(primaryVault)
-	if err != nil {
-		return err
-	}
-	if len(info.Users) > 0 {
-		_, err := vault.GetSecretValue(ctx, primarySecret, "")
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, keyvault.ErrSecretNotFound) {
-			return err
-		}
-		// A run interrupted between the two steps below: start the user over.
-		if err := db.RunCommand(ctx, bson.D{{Key: "dropUser", Value: username}}).Err(); err != nil {
-			return fmt.Errorf("MongoDB dropUser: %w", err)
-		}
-	}
-	initial := randomPassword()
-	if err := db.RunCommand(ctx, bson.D{{Key: "createUser", Value: username}, {Key: "pwd", Value: initial}, {Key: "roles", Value: bson.A{}}}).Err(); err != nil {
-		return fmt.Errorf("MongoDB createUser: %w", err)
-	}
-	if _, err := vault.SetSecretValue(ctx, primarySecret, keyvault.SecretWrite{Value: initial, ContentType: secretvalue.DefaultContentType(primaryFormat)}); err != nil {
-		return fmt.Errorf("write %s: %w", primarySecret, err)
-	}
-	fmt.Fprintf(d.out, "prerequisite: created MongoDB user %s with a random password and stored it in Key Vault %s as %s\n",
-		username, primaryVault, primarySecret)
 	return nil
-}
-
-func randomPassword() string {
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return "initial-" + hex.EncodeToString(b)
 }
 
 func (d *demo) vault(name string) (*keyvault.Vault, error) {

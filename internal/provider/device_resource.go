@@ -133,7 +133,7 @@ func (r *deviceResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Default:             booldefault.StaticBool(false),
 			},
 			"tls_ca_file": schema.StringAttribute{
-				MarkdownDescription: "PEM bundle of the CAs that sign the servers' certificates. Defaults to the provider's `mongodb.ca_file`, then the system roots. Requires `tls = true`.",
+				MarkdownDescription: "PEM bundle of the CAs that sign the servers' certificates; only these are trusted, instead of the system roots. Defaults to the provider's `mongodb.ca_cert_file`, then the system roots. Requires `tls = true`.",
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},

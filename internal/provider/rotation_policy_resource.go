@@ -106,8 +106,14 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Validators: []validator.Int64{int64validator.Between(1, 3650)},
 			},
 			"allowed_times": schema.ListAttribute{
-				MarkdownDescription: "Times of day (`HH:MM`, 24-hour, in `time_zone`) at which a due rotation may happen, e.g. `[\"02:00\", \"14:30\"]`. " +
-					"Unset means any time.",
+				MarkdownDescription: "Times of day (`HH:MM`, 24-hour, in `time_zone`) at which a routine rotation falls due, e.g. `[\"02:00\", \"14:30\"]`. " +
+					"Each is an instant, not a window: the rotation is due from the first allowed time, on an allowed weekday, at or after " +
+					"`frequency_days` since the last rotation (`next_rotation_at`) and stays due, so the first plan and apply from then on " +
+					"rotate, however late: for `02:00`, a scheduled apply at 09:00 rotates at 09:00. The next period counts from that " +
+					"rotation, so with one allowed time a day and applies that run after it, the next rotation is due at 02:00 " +
+					"`frequency_days` + 1 days later. A time skipped by a daylight-saving change falls due when the clocks jump past it; " +
+					"a repeated one, at its first occurrence. `max_age_days` and `rotate_after_exposure_hours` ignore allowed times. " +
+					"Requires `frequency_days`. Unset means any time of day.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators: []validator.List{
@@ -117,7 +123,12 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				},
 			},
 			"allowed_weekdays": schema.SetAttribute{
-				MarkdownDescription: "Days of the week (in `time_zone`) on which a due rotation may happen: any of `" + strings.Join(weekdayNames, "`, `") + "` (or their first three letters). " +
+				MarkdownDescription: "Days of the week (dates in `time_zone`) on which a routine rotation falls due: any of `" + strings.Join(weekdayNames, "`, `") + "` (or their first three letters). " +
+					"Like `allowed_times` they say when the rotation becomes due, not when it may run: it is due at the first allowed time " +
+					"on an allowed day at or after `frequency_days` since the last rotation (without `allowed_times`: at that instant if it " +
+					"is on an allowed day, else at 00:00 of the next allowed day), and an apply on a later day, allowed or not, rotates. " +
+					"The next period counts from that rotation: `frequency_days = 7` with `saturday` and `02:00` and applies at 09:00 " +
+					"rotates every 14 days. `max_age_days` and `rotate_after_exposure_hours` ignore allowed days. Requires `frequency_days`. " +
 					"Unset means every day.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -127,7 +138,7 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				},
 			},
 			"time_zone": schema.StringAttribute{
-				MarkdownDescription: "IANA time zone of `allowed_times` and `allowed_weekdays`, e.g. `Europe/Berlin`. Defaults to `UTC`.",
+				MarkdownDescription: "IANA time zone, e.g. `Europe/Berlin`, in which `allowed_times` and `allowed_weekdays` are read and `frequency_days` counts calendar days (7 days after a rotation at 02:30 is 02:30 local time a week later, across a daylight-saving change too). `max_age_days` and `rotate_after_exposure_hours` are elapsed time and do not depend on it. Defaults to `UTC`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultTimeZone),

@@ -1,6 +1,7 @@
-# Rotate orders_app's password every 30 days, Saturdays at 02:00 Berlin time,
-# and at the latest 45 days after the last rotation or 8 hours after someone
-# checked the password out. The first binding is the primary: its value is
+# Rotate orders_app's password at the first apply after the first Saturday
+# 02:00 Berlin time that is 30 days or more after the last rotation, and at
+# the latest 45 days after it or 8 hours after someone checked the password
+# out. The first binding is the primary: its value is
 # the password of record, read to log in before each rotation.
 resource "segura_rotation_policy" "monthly" {
   name                        = "database-monthly"

@@ -1,6 +1,7 @@
-# Rotate every 30 days, at 02:00 or 04:30 Berlin time on a weekday; never let
-# a password get older than 45 days, and rotate 24 hours after anyone checked
-# it out.
+# A rotation falls due 30 days after the last one, at the next 02:00 or 04:30
+# Berlin time on a weekday, and the first apply from then on makes it (times
+# and days are when it falls due, not a window). Never let a password get
+# older than 45 days, and rotate 24 hours after anyone checked it out.
 resource "segura_rotation_policy" "database_monthly" {
   name                        = "database-monthly"
   frequency_days              = 30
