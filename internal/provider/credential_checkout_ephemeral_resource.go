@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/ephemeralvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	eschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -15,9 +19,16 @@ import (
 )
 
 var (
-	_ ephemeral.EphemeralResource              = (*credentialCheckoutEphemeralResource)(nil)
-	_ ephemeral.EphemeralResourceWithConfigure = (*credentialCheckoutEphemeralResource)(nil)
+	_ ephemeral.EphemeralResource                     = (*credentialCheckoutEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithConfigure        = (*credentialCheckoutEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithConfigValidators = (*credentialCheckoutEphemeralResource)(nil)
 )
+
+// ConfigValidators: a checkout reads one binding, given as the rotation
+// (preferred) or as the sync.
+func (r *credentialCheckoutEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
+	return []ephemeral.ConfigValidator{ephemeralvalidator.ExactlyOneOf(path.MatchRoot("rotation"), path.MatchRoot("sync"))}
+}
 
 // NewCredentialCheckoutEphemeralResource returns the segura_credential_checkout
 // ephemeral resource.
@@ -35,6 +46,7 @@ type credentialCheckoutEphemeralResource struct {
 
 type credentialCheckoutModel struct {
 	Sync         types.Object `tfsdk:"sync"`
+	Rotation     types.Object `tfsdk:"rotation"`
 	MarkExposure types.Bool   `tfsdk:"mark_exposure"`
 	Username     types.String `tfsdk:"username"`
 	Password     types.String `tfsdk:"password"`
@@ -54,10 +66,21 @@ func (r *credentialCheckoutEphemeralResource) Schema(_ context.Context, _ epheme
 			"tags the secret's latest version with `" + keyvault.TagExposedAt + "`; a policy's `rotate_after_exposure_hours` then makes the " +
 			"next rotation due that long after it. Marking needs the `set` permission on the secret.",
 		Attributes: map[string]eschema.Attribute{
+			"rotation": eschema.SingleNestedAttribute{
+				MarkdownDescription: "The `segura_credential_rotation` whose password to check out, passed as the whole resource: " +
+					"`rotation = segura_credential_rotation.orders_app` (preferred). The checkout then depends on the rotation: when the " +
+					"rotation changes the password in this apply, Terraform opens the checkout after it, so a consumer gets the new password " +
+					"(and `terraform plan` does not open it at all, since the rotation's results are not known yet). The primary binding " +
+					"(the first of `syncs`) is read. Set this or `sync`.",
+				Optional:   true,
+				Attributes: ephemeralAttributes(checkoutRotationAttributes()),
+			},
 			"sync": eschema.SingleNestedAttribute{
 				MarkdownDescription: "The `segura_keyvault_sync` to read, passed as the whole resource: `sync = segura_keyvault_sync.orders_kv`. " +
-					"Use the credential's primary binding: its value is the password of record.",
-				Required:   true,
+					"Use the credential's primary binding: its value is the password of record. The checkout is not ordered after a rotation " +
+					"in the same apply, so it hands out the password that rotation replaces; pass `rotation` instead unless no rotation manages " +
+					"the credential. Set this or `rotation`.",
+				Optional:   true,
 				Attributes: ephemeralAttributes(syncRefNestedAttributes()),
 			},
 			"mark_exposure": eschema.BoolAttribute{
@@ -105,7 +128,12 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 		return
 	}
 	const checkout = "segura_credential_checkout"
-	s, d := requireRef[syncRef](ctx, m.Sync, checkout, "sync")
+	syncObj, d := checkoutSync(ctx, m)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, d := requireRef[syncRef](ctx, syncObj, checkout, "sync")
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -162,4 +190,51 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 	m.Value = types.StringValue(secret.Value)
 	m.Version = types.StringValue(secret.Version)
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}
+
+// checkoutRotationAttributes are the fields a checkout reads of the rotation
+// it is given: its primary binding, and last_rotation_id, which is unknown
+// while the rotation is about to rotate, so the checkout opens after it.
+func checkoutRotationAttributes() map[string]rschema.Attribute {
+	return map[string]rschema.Attribute{
+		"id":               rschema.StringAttribute{Optional: true, MarkdownDescription: "The rotation's `id`."},
+		"last_rotation_id": rschema.StringAttribute{Optional: true, MarkdownDescription: "The rotation's `last_rotation_id`."},
+		"syncs": rschema.ListNestedAttribute{Optional: true, MarkdownDescription: "The rotation's `syncs`; the first is read.",
+			NestedObject: rschema.NestedAttributeObject{Attributes: optionalAttributes(syncRefNestedAttributes())}},
+	}
+}
+
+type checkoutRotationRef struct {
+	ID             types.String `tfsdk:"id"`
+	LastRotationID types.String `tfsdk:"last_rotation_id"`
+	Syncs          types.List   `tfsdk:"syncs"`
+}
+
+// checkoutSync is the binding a checkout reads: sync, or the primary of
+// rotation. Exactly one of them must be set.
+func checkoutSync(ctx context.Context, m credentialCheckoutModel) (types.Object, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	const checkout = "segura_credential_checkout"
+	switch {
+	case m.Sync.IsNull() == m.Rotation.IsNull():
+		diags.AddError("Set rotation or sync", checkout+": set exactly one of rotation (the segura_credential_rotation, preferred) and sync (a segura_keyvault_sync).")
+		return m.Sync, diags
+	case !m.Sync.IsNull():
+		return m.Sync, diags
+	}
+	rot, d := requireRef[checkoutRotationRef](ctx, m.Rotation, checkout, "rotation")
+	diags.Append(d...)
+	if diags.HasError() {
+		return m.Sync, diags
+	}
+	if rot.Syncs.IsNull() || rot.Syncs.IsUnknown() || len(rot.Syncs.Elements()) == 0 {
+		diags.AddError("Reference not available", checkout+": rotation.syncs is empty; pass the rotation whole: rotation = segura_credential_rotation.<name>.")
+		return m.Sync, diags
+	}
+	objs, d := syncObjects(ctx, rot.Syncs)
+	diags.Append(d...)
+	if diags.HasError() {
+		return m.Sync, diags
+	}
+	return objs[0], diags
 }

@@ -2,13 +2,18 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
 // TestAccWrongValuePastedOverThePrimary: a person writes a wrong value as a
@@ -46,6 +51,56 @@ func TestAccWrongValuePastedOverThePrimary(t *testing.T) {
 				Check: c.checkConverged(t, uri, &last),
 			},
 			{Config: c.hcl(), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+		},
+	})
+}
+
+// TestAccCheckoutAfterRotation: a checkout given the rotation opens after
+// it, so its consumer gets the password the apply set, on the first apply
+// and on a later one that rotates; the plan of that apply does not open it.
+func TestAccCheckoutAfterRotation(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-co")
+	c := rotationChain{name: name, username: usernameFor(name), secrets: everyFormat(name)[:1], unrecorded: true}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"segura": testAccProtoV6ProviderFactories["segura"],
+		"echo":   echoprovider.NewProviderServer(),
+	}
+	consumer := `
+ephemeral "segura_credential_checkout" "test" {
+  rotation = segura_credential_rotation.test
+}
+
+provider "echo" {
+  data = ephemeral.segura_credential_checkout.test
+}
+`
+	primary := c.secrets[0]
+	current := func(got string) error {
+		resp, err := testAccSecretsClient(t, primary.vaultURL()).GetSecret(context.Background(), primary.name, "", nil)
+		if err != nil {
+			return err
+		}
+		if got != *resp.Value {
+			return fmt.Errorf("the consumer got another password than the one the apply set (the pre-rotation one?)")
+		}
+		return nil
+	}
+	// An echo resource records its provider's data when it is created: one
+	// new consumer per apply.
+	rotate := func(n string) string {
+		return strings.Replace(c.hcl(), "syncs      =", "triggers = { n = \""+n+"\" }\n  syncs      =", 1) + consumer +
+			"\nresource \"echo\" \"n" + n + "\" {}\n"
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		Steps: []resource.TestStep{
+			{Config: rotate("1"), Check: resource.TestCheckResourceAttrWith("echo.n1", "data.password", current)},
+			{Config: rotate("2"), Check: resource.TestCheckResourceAttrWith("echo.n2", "data.password", current)},
 		},
 	})
 }

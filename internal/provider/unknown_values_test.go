@@ -71,7 +71,8 @@ var unknownTestOverrides = map[string]map[string]any{
 		"client_id":  "00000000-0000-0000-0000-00000000000b",
 	},
 	"segura_credential_checkout": {
-		"sync.value_format": "password",
+		"sync":                        null{}, // rotation is the one set
+		"rotation.syncs.value_format": "password",
 	},
 }
 
