@@ -104,3 +104,30 @@ provider "echo" {
 		},
 	})
 }
+
+// TestAccSoftDeletedWarningSaysWhatWorks: the warning for a soft-deleted
+// bound secret says a soft-deleted name can be neither read nor written and
+// how to get it back; it does not suggest create_if_missing, which cannot
+// help (and is already set here).
+func TestAccSoftDeletedWarningSaysWhatWorks(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-softwarn")
+	_, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	testAccPutSecret(t, vaultURL, secretName, "soon-soft-deleted")
+	ws := newCLIWorkspace(t)
+	ws.Write(testAccSyncHCL(name, secretName, nil, "create_if_missing = true"))
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	testAccDeleteSecret(t, vaultURL, secretName, false)
+	out, _ := ws.Run("plan", "-input=false")
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
+	for _, want := range []string{"was soft-deleted outside Terraform", "can be neither read nor written", "az keyvault secret recover --id"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the plan's warning lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(flat, "(or create_if_missing = true)") {
+		t.Errorf("the warning still suggests create_if_missing:\n%s", out)
+	}
+}

@@ -341,14 +341,24 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 	case secret.Status == keyvault.SecretMissing && state.CreateIfMissing.ValueBool() && state.LatestVersion.IsNull():
 		// Allowed to be missing and never seen: the first rotation creates it.
 	default:
-		how := "deleted"
-		if secret.Status == keyvault.SecretSoftDeleted {
-			how = "soft-deleted (recoverable with az keyvault secret recover)"
+		var next string
+		switch {
+		case secret.Status == keyvault.SecretSoftDeleted:
+			// A soft-deleted name can be neither read nor written, whatever
+			// create_if_missing says.
+			next = fmt.Sprintf("was soft-deleted outside Terraform. A soft-deleted name can be neither read nor written until it is recovered "+
+				"(az keyvault secret recover --id %s, which keeps its versions) or purged; until then the next apply fails here. "+
+				"The binding is removed from the state and the next plan shows it being created again", secret.ID)
+		case state.CreateIfMissing.ValueBool():
+			next = "was deleted outside Terraform. The binding is removed from the state; the next plan shows it being created again, " +
+				"and with create_if_missing = true the next rotation writes the secret again"
+		default:
+			next = "was deleted outside Terraform. The binding is removed from the state; the next plan shows it being created again, " +
+				"which needs the secret to exist again: write it (for example with the current password from another binding of the credential) " +
+				"or set create_if_missing = true to let the next rotation write it"
 		}
 		resp.Diagnostics.AddWarning("Key Vault secret deleted outside Terraform",
-			fmt.Sprintf("%s: secret %q in Key Vault %s was %s outside Terraform. The binding is removed from the state; "+
-				"the next plan shows it being created again, which needs the secret to exist again (or create_if_missing = true).",
-				who, name, vault.URL, how))
+			fmt.Sprintf("%s: secret %q in Key Vault %s %s.", who, name, vault.URL, next))
 		// The framework wants an identity even from a Read that removes
 		// the resource.
 		resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, state.SecretID)...)

@@ -117,6 +117,7 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 	if len(notWritten) > 0 {
 		st.Rotation = adoptable(ctx, req, st.Latest, primaryValue, foreign)
 		if st.Rotation == nil {
+			notWritten = interrupted(ctx, req, notWritten, foreign)
 			st.Drift = append(st.Drift, notWritten...)
 		}
 	}
@@ -145,6 +146,42 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// interrupted rewords the drift of versions that a rotation of this
+// provider wrote and did not finish (its escrow version is still enabled):
+// not "a version the last rotation did not write", but what it is and what
+// the next apply does about it.
+func interrupted(ctx context.Context, req InspectRequest, drift []string, foreign map[string]string) []string {
+	pending := map[string]bool{}
+	if req.Escrow.Vault != nil {
+		if escrows, err := req.Escrow.Vault.SecretVersions(ctx, req.Escrow.SecretName); err == nil {
+			for _, e := range escrows {
+				if e.Enabled {
+					pending[e.Tags[keyvault.TagRotationID]] = true
+				}
+			}
+		}
+	}
+	var out []string
+	said := map[string]bool{}
+	for _, d := range drift {
+		reworded := false
+		for id, rot := range foreign {
+			if rot != "" && pending[rot] && strings.Contains(d, "secret "+id+" ") {
+				if !said[rot] {
+					out = append(out, fmt.Sprintf("rotation %s was interrupted (it wrote secret %s, and its escrow version in %s is still pending); the next apply finishes it", rot, id, req.Escrow.ID()))
+					said[rot] = true
+				}
+				reworded = true
+				break
+			}
+		}
+		if !reworded {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // adoptable returns the finished rotation that wrote every binding's latest

@@ -691,7 +691,7 @@ func TestInspectAdoptsAFinishedRotationItDidNotMake(t *testing.T) {
 		}
 	}
 	ours = theirs
-	if st := inspect(); st.Rotation != nil || !strings.Contains(strings.Join(st.Drift, "\n"), "did not write") {
+	if st := inspect(); st.Rotation != nil || !strings.Contains(strings.Join(st.Drift, "\n"), "rotation "+r.result.RotationID+" was interrupted") {
 		t.Errorf("after a rotation that died half-way: adopted %+v, drift %q", st.Rotation, st.Drift)
 	}
 	f.req.Now = time.Now()
