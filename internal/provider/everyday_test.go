@@ -131,3 +131,42 @@ func TestAccSoftDeletedWarningSaysWhatWorks(t *testing.T) {
 		t.Errorf("the warning still suggests create_if_missing:\n%s", out)
 	}
 }
+
+// TestAccNoChangedOutsideNoteForOwnWrites: after rotations, a plan with
+// some other change does not list the bindings as "changed outside of
+// Terraform" for the versions the rotations wrote; a version written
+// outside Terraform still shows.
+func TestAccNoChangedOutsideNoteForOwnWrites(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-noise")
+	c := rotationChain{name: name, username: usernameFor(name), secrets: everyFormat(name)[:2]}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	ws := newCLIWorkspace(t)
+	withTrigger := func(n string) string {
+		return strings.Replace(c.hcl(), "syncs      =", "triggers = { n = \""+n+"\" }\n  syncs      =", 1)
+	}
+	ws.Write(withTrigger("1"))
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	ws.Write(withTrigger("2"))
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	// Some other change, so that the plan is not empty.
+	ws.Write(strings.Replace(withTrigger("2"), `tags        = { owner = "platform" }`, `tags        = { owner = "platform-team" }`, 1))
+	out := ws.MustRun("plan", "-input=false")
+	if !strings.Contains(out, "platform-team") {
+		t.Fatalf("the plan does not show the configuration change:\n%s", out)
+	}
+	if strings.Contains(out, "changed outside of Terraform") {
+		t.Errorf("the plan notes changes outside of Terraform after the provider's own rotations:\n%s", tail([]byte(out), 4000))
+	}
+	// A version written by someone else is a change outside Terraform.
+	value := "written-by-hand-" + name
+	testAccRecordSecret(value)
+	if _, err := testAccSecretsClient(t, c.secrets[0].vaultURL()).SetSecret(context.Background(), c.secrets[0].name, secretParams(value), nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := ws.MustRun("plan", "-input=false"); !strings.Contains(out, "changed outside of Terraform") {
+		t.Errorf("a version written by hand is not noted as a change outside Terraform:\n%s", tail([]byte(out), 4000))
+	}
+}

@@ -146,7 +146,10 @@ func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaReques
 				Computed:            true,
 			},
 			"latest_version": schema.StringAttribute{
-				MarkdownDescription: "Version of the secret's latest version, as last read; null while a secret allowed by `create_if_missing` does not exist yet.",
+				MarkdownDescription: "The secret's latest version that no rotation of this provider wrote: the one it had when it was bound, or one " +
+					"written outside Terraform since (refresh picks that up). Versions that rotations write are in the rotation's `secret_versions`, " +
+					"so a rotation does not make this binding show as changed outside Terraform. Null while the secret was only ever written by " +
+					"rotations (`create_if_missing`).",
 				Computed:            true,
 			},
 		},
@@ -333,7 +336,13 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 	state.SecretID = types.StringValue(secret.ID)
 	switch {
 	case secret.Status == keyvault.SecretExists:
-		state.LatestVersion = types.StringValue(secret.Version)
+		if secret.Tags[keyvault.TagRotationID] == "" {
+			// A version a rotation wrote is the rotation's to track (its
+			// secret_versions): recording it here too would make every plan
+			// after a rotation note this binding as changed outside
+			// Terraform.
+			state.LatestVersion = types.StringValue(secret.Version)
+		}
 		if state.ContentType.IsNull() && secret.ContentType != "" && state.Credential.IsNull() {
 			// Just imported: take the content type from the secret.
 			state.ContentType = types.StringValue(secret.ContentType)
