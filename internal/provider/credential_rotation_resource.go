@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
+	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
 	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
@@ -705,6 +706,9 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	if st.ExposedAt != nil {
 		state.ExposedAt = types.StringValue(st.ExposedAt.UTC().Format(time.RFC3339))
 	}
+	if p := rq.Parent; p != nil {
+		r.warnIfParentLocked(ctx, rq, who, &resp.Diagnostics)
+	}
 	pending := strings.Join(st.Drift, "; ")
 	if due, why := state.due(ctx, r.data.Now()); pending == "" && due {
 		pending = why
@@ -716,6 +720,22 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	raw, _ := json.Marshal(st.Latest)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, raw)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// warnIfParentLocked warns, on a child's refresh, when its parent's password
+// of record no longer logs in: the child's next rotation would fail until
+// the parent's own rotation converges. A warning, not a pending rotation: a
+// rotation of the child cannot help.
+func (r *credentialRotationResource) warnIfParentLocked(ctx context.Context, rq rotation.Request, who string, diags *diag.Diagnostics) {
+	p := rq.Parent
+	key := rq.Deployment.String() + "|" + p.Account.String() + "|" + p.Source.ID()
+	err := r.data.checkParentOnce(key, func() error { return rotation.ParentLogs(ctx, rq.Mongo, rq.Deployment, *p) })
+	if err != nil && mongodb.Classify(err) == mongodb.KindAuthentication {
+		diags.AddWarning("Parent credential's password does not log in",
+			fmt.Sprintf("%s: the password of its parent %s in %s no longer logs in to MongoDB, so this credential's next rotation would fail. "+
+				"Fix the parent first: its own segura_credential_rotation shows the drift and converges at the next apply "+
+				"(or write the parent's current password to that secret).", who, p.Account.String(), p.Source.ID()))
+	}
 }
 
 // Delete leaves the password, MongoDB and every secret as they are.

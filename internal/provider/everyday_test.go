@@ -14,6 +14,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
 
 // TestAccWrongValuePastedOverThePrimary: a person writes a wrong value as a
@@ -168,5 +171,33 @@ func TestAccNoChangedOutsideNoteForOwnWrites(t *testing.T) {
 	}
 	if out := ws.MustRun("plan", "-input=false"); !strings.Contains(out, "changed outside of Terraform") {
 		t.Errorf("a version written by hand is not noted as a change outside Terraform:\n%s", tail([]byte(out), 4000))
+	}
+}
+
+// TestAccParentDriftWarnsTheChild: when the parent's Key Vault value no
+// longer logs in, the child's plan warns that its next rotation would fail.
+func TestAccParentDriftWarnsTheChild(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-pdrift")
+	c := rotationChain{
+		name: name, username: usernameFor(name), secrets: everyFormat(name)[:1],
+		parent: &rotationSecret{resource: "admin", name: name + "-admin", format: secretvalue.Password},
+	}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if out := ws.MustRun("plan", "-input=false"); strings.Contains(out, "Parent credential's password does not log in") {
+		t.Fatalf("the warning shows while the parent is fine:\n%s", out)
+	}
+	changed := "Changed-by-a-DBA-" + name
+	testAccRecordSecret(changed)
+	testAccMongoRun(t, uri, bson.D{{Key: "updateUser", Value: c.parentUser()}, {Key: "pwd", Value: changed}})
+	out := ws.MustRun("plan", "-input=false")
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
+	if !strings.Contains(flat, "Parent credential's password does not log in") || !strings.Contains(flat, c.parentUser()+"@admin") {
+		t.Errorf("the child's plan does not warn about its parent:\n%s", out)
 	}
 }

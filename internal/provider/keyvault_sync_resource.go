@@ -150,7 +150,7 @@ func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaReques
 					"written outside Terraform since (refresh picks that up). Versions that rotations write are in the rotation's `secret_versions`, " +
 					"so a rotation does not make this binding show as changed outside Terraform. Null while the secret was only ever written by " +
 					"rotations (`create_if_missing`).",
-				Computed:            true,
+				Computed: true,
 			},
 		},
 	}

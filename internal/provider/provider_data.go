@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,6 +34,24 @@ type providerData struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	// parentChecks remembers, for the life of the provider process (one
+	// terraform command), whether a parent's password logs in, so that a
+	// parent with many children is checked once per plan, not once per child.
+	parentChecks sync.Map // key string -> *parentCheck
+}
+
+type parentCheck struct {
+	once sync.Once
+	err  error
+}
+
+// checkParentOnce runs check once per key and returns its result.
+func (d *providerData) checkParentOnce(key string, check func() error) error {
+	v, _ := d.parentChecks.LoadOrStore(key, &parentCheck{})
+	c := v.(*parentCheck)
+	c.once.Do(func() { c.err = check() })
+	return c.err
 }
 
 // VaultURLFor returns the public-cloud style URL of a vault name in the

@@ -228,3 +228,22 @@ func adoptable(ctx context.Context, req InspectRequest, latest map[string]string
 	}
 	return &AdoptedRotation{ID: id, RotatedAt: at, Versions: versions}
 }
+
+// ParentLogs checks that the parent's password of record (the latest value
+// of its Source binding) logs in as the parent. It returns nil when it does,
+// an error classified by mongodb.Classify when MongoDB refused or could not
+// be reached, and a Key Vault error when the secret could not be read. A
+// child's refresh uses it to warn that its next rotation would fail.
+func ParentLogs(ctx context.Context, mongo *mongodb.Pool, dep mongodb.Deployment, p Parent) error {
+	v, err := p.Source.Vault.GetSecretValue(ctx, p.Source.SecretName, "")
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", p.Source.describe(), err)
+	}
+	pw, err := secretvalue.Parse(p.Source.Format, v.Value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.Source.describe(), err)
+	}
+	id := p.Account
+	id.Password = pw
+	return mongo.VerifyLogin(ctx, dep, id)
+}
