@@ -14,7 +14,7 @@ import (
 // them out of logs and state.
 
 // ErrSecretNotFound is wrapped by errors of reads of a secret (or version)
-// that does not exist.
+// that does not exist, and of SecretVersions when a secret has no versions.
 var ErrSecretNotFound = errors.New("secret not found")
 
 // SecretValue is one version of a secret: its properties and its value.
@@ -95,6 +95,15 @@ func (v *Vault) UpdateSecretVersion(ctx context.Context, name, version string, t
 
 // SecretVersions lists the properties of every version of secret name, in
 // the order the vault returns them (not sorted). It needs "list".
+//
+// When the vault has no live secret of that name (never set, purged, or
+// soft-deleted) the error wraps ErrSecretNotFound, whichever way the vault
+// says so: Key Vault answers 200 with an empty list (recorded in the Azure
+// SDK for .NET's GetSecretVersionsNonExisting.json, see internal/kvemulator),
+// while other deployments and older emulators answer 404 SecretNotFound. A
+// live secret always has at least one version (disabled ones are listed
+// too), so an empty listing can mean nothing else. Pages may be empty and
+// still carry a nextLink; only the whole listing counts.
 func (v *Vault) SecretVersions(ctx context.Context, name string) ([]Secret, error) {
 	var out []Secret
 	pager := v.client.NewListSecretPropertiesVersionsPager(name, nil)
@@ -113,8 +122,14 @@ func (v *Vault) SecretVersions(ctx context.Context, name string) ([]Secret, erro
 			out = append(out, v.secretFrom(name, p.ID, p.Attributes, p.ContentType, p.Tags))
 		}
 	}
+	if len(out) == 0 {
+		return nil, &notFoundError{&RequestError{Vault: v.URL, Operation: fmt.Sprintf("list secret %q", name), Err: errNoVersions}}
+	}
 	return out, nil
 }
+
+// errNoVersions is why an empty version listing is a missing secret.
+var errNoVersions = errors.New("the vault lists no version of it, so it has no such secret (never created, purged, or soft-deleted)")
 
 // ListSecrets lists every secret in the vault with its current version's
 // properties (tags, content type, attributes), in the vault's order. The

@@ -80,6 +80,9 @@ func TestAdminAPI(t *testing.T) {
 	}
 	do(http.MethodPost, "/faults", `{"action":"explode"}`, 400)
 	do(http.MethodPost, "/faults", `{"action":"delay","delay":"soon"}`, 400)
+	if listed := do(http.MethodPost, "/faults", `{"vault":"payments-kv","method":"PUT","path":"^/secrets/unused$","action":"delay_land","delay":"1h"}`, 201); !bytes.Contains(listed, []byte(`"fault-`)) {
+		t.Errorf("POST /faults delay_land = %s", listed)
+	}
 	do(http.MethodPost, "/faults", `{"action":"status","path":"(","status":500}`, 400)
 	if listed := do(http.MethodGet, "/faults", "", 200); !bytes.Contains(listed, []byte(`"down"`)) {
 		t.Errorf("GET /faults = %s", listed)

@@ -142,7 +142,7 @@ func TestUnauthenticated(t *testing.T) {
 	var errBody struct {
 		Error struct{ Code, Message string }
 	}
-	if err := json.Unmarshal(body, &errBody); err != nil || errBody.Error.Code != "Unauthorized" || errBody.Error.Message == "" {
+	if err := json.Unmarshal(body, &errBody); err != nil || errBody.Error.Code != "Unauthorized" || errBody.Error.Message != "AKV10000: Request is missing a Bearer or PoP token." {
 		t.Errorf("401 body = %s", body)
 	}
 

@@ -312,7 +312,10 @@ func TestBackupRestore(t *testing.T) {
 	tampered := append([]byte(nil), backup.Value...)
 	tampered[len(tampered)-1] ^= 0xff
 	_, err = client.RestoreSecret(ctx, azsecrets.RestoreSecretParameters{SecretBackup: tampered}, nil)
-	requireResponseError(t, err, 400, "BadParameter")
+	respErr = responseError(t, err, 400, "Malformed backup blob")
+	if !strings.Contains(respErr.Error(), "Backup blob is corrupt.") {
+		t.Errorf("tampered backup: %v", respErr)
+	}
 
 	_, err = client.BackupSecret(ctx, "missing", nil)
 	requireResponseError(t, err, 404, "SecretNotFound")
@@ -533,6 +536,20 @@ func TestNotFound(t *testing.T) {
 	requireResponseError(t, err, 404, "SecretNotFound")
 	_, err = client.PurgeDeletedSecret(ctx, "present", nil)
 	requireResponseError(t, err, 404, "SecretNotFound")
-	_, err = client.NewListSecretPropertiesVersionsPager("absent", nil).NextPage(ctx)
-	requireResponseError(t, err, 404, "SecretNotFound")
+	// Listing versions is the exception, as on the service (recording
+	// GetSecretVersionsNonExisting.json): a name with no live secret lists
+	// as one empty page, whether it never existed or is soft-deleted.
+	if _, err := client.DeleteSecret(ctx, "present", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"absent", "present"} {
+		pager := client.NewListSecretPropertiesVersionsPager(name, nil)
+		page, err := pager.NextPage(ctx)
+		if err != nil || len(page.Value) != 0 || pager.More() {
+			t.Errorf("versions of %s: %d items, more %v, err %v; want one empty page", name, len(page.Value), pager.More(), err)
+		}
+	}
+	// An invalid name is still a bad request.
+	_, err = client.NewListSecretPropertiesVersionsPager("not_a_name", nil).NextPage(ctx)
+	requireResponseError(t, err, 400, "BadParameter")
 }

@@ -175,7 +175,8 @@ func (e *Emulator) serve(handler http.Handler, vaultName string) (*http.Server, 
 	return server, fmt.Sprintf("https://%s/", listener.Addr().String()), nil
 }
 
-// Close stops every listener and releases requests held by delay faults.
+// Close stops every listener and aborts requests held by delay faults,
+// unanswered and unapplied.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -314,5 +315,13 @@ func (e *Emulator) ClearFaults() { e.faults.clear() }
 // the calls it holds, and leaves every other fault in place: tests that run
 // in parallel against one emulator remove only their own.
 func (e *Emulator) RemoveFault(id string) bool { return e.faults.remove(id) }
+
+// Held reports how many calls the fault with this id (a FaultDelay or
+// FaultDelayLand) holds right now, counting a call until it has been
+// dropped, answered or applied (also after the fault is removed); 0 for an
+// unknown id. A FaultDelay call leaves the count as soon
+// as the emulator sees its client hang up, so a test can wait for that
+// instead of guessing how long the disconnect takes to arrive.
+func (e *Emulator) Held(id string) int { return e.faults.heldBy(id) }
 
 func vaultKey(name string) string { return lower(name) }

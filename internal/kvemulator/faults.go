@@ -1,8 +1,11 @@
 package kvemulator
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -17,9 +20,21 @@ const (
 	// FaultStatus answers with Status and an error body {"error":{"code":Code,"message":Message}}
 	// without touching data.
 	FaultStatus = "status"
-	// FaultDelay holds the request for Delay (or until ClearFaults, Close or the
-	// client gives up) and then serves it normally.
+	// FaultDelay holds the request for Delay, or until the fault is removed
+	// (RemoveFault, ClearFaults), and then serves it normally. A request whose
+	// client gives up first (its connection closes, as a client's timeout or
+	// cancelled context does) is dropped: nothing is applied, as when a
+	// request dies in a proxy that is slow to forward it. Close aborts held
+	// requests unanswered and unapplied.
 	FaultDelay = "delay"
+	// FaultDelayLand holds the request like FaultDelay, but applies it when
+	// the delay ends or the fault is removed even if its client has gone
+	// away in the meantime: the write was on the wire and lands after its
+	// client gave up (a process killed mid-request, a client timeout shorter
+	// than the service's processing). A client still waiting gets the
+	// answer; a gone one's answer is discarded. Close aborts held requests
+	// unapplied.
+	FaultDelayLand = "delay_land"
 	// FaultDrop closes the connection without answering; nothing is applied.
 	FaultDrop = "drop"
 	// FaultDropAfter applies the request, then closes the connection without
@@ -66,7 +81,7 @@ func (f Fault) validate() error {
 		if f.Status < 100 || f.Status > 999 {
 			return fmt.Errorf("fault action %q needs an HTTP status", f.Action)
 		}
-	case FaultDelay, FaultDrop, FaultDropAfter, FaultCorruptValue:
+	case FaultDelay, FaultDelayLand, FaultDrop, FaultDropAfter, FaultCorruptValue:
 	default:
 		return fmt.Errorf("unknown fault action %q", f.Action)
 	}
@@ -85,6 +100,8 @@ type activeFault struct {
 	path      *regexp.Regexp
 	remaining int           // calls left when fault.Count > 0
 	released  chan struct{} // closed when the fault is removed: held calls go on
+	holding   int           // calls a delay action holds right now
+	removed   bool          // removed or cleared: released is closed
 }
 
 type faultSet struct {
@@ -94,6 +111,22 @@ type faultSet struct {
 	// held are faults used up by their count whose delayed calls may still
 	// be waiting; removal and clear release them too.
 	held []*activeFault
+	// holding are removed faults whose released calls are still being
+	// served, so that Held keeps counting them until they are done.
+	holding map[string]*activeFault
+}
+
+// release closes af's channel, letting its held calls go on; the caller
+// holds s.mu.
+func (s *faultSet) release(af *activeFault) {
+	close(af.released)
+	af.removed = true
+	if af.holding > 0 {
+		if s.holding == nil {
+			s.holding = map[string]*activeFault{}
+		}
+		s.holding[af.id] = af
+	}
 }
 
 // add panics, like regexp.MustCompile, when the fault is invalid: a test
@@ -115,7 +148,7 @@ func (s *faultSet) clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, af := range append(s.faults, s.held...) {
-		close(af.released)
+		s.release(af)
 	}
 	s.faults, s.held = nil, nil
 }
@@ -131,7 +164,7 @@ func (s *faultSet) remove(id string) bool {
 		out := list[:0]
 		for _, af := range list {
 			if af.id == id {
-				close(af.released)
+				s.release(af)
 				found = true
 				continue
 			}
@@ -162,9 +195,34 @@ func (s *faultSet) list() []faultJSON {
 	return out
 }
 
+// heldBy counts the calls the fault with this id holds right now.
+func (s *faultSet) heldBy(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, af := range append(s.faults, s.held...) {
+		if af.id == id {
+			return af.holding
+		}
+	}
+	if af := s.holding[id]; af != nil {
+		return af.holding
+	}
+	return 0
+}
+
+// unhold ends one call's hold by af.
+func (s *faultSet) unhold(af *activeFault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	af.holding--
+	if af.removed && af.holding == 0 {
+		delete(s.holding, af.id)
+	}
+}
+
 // take returns the first fault matching the request, consuming one of its
-// calls, and the channel that releases a call the fault holds.
-func (s *faultSet) take(vaultName string, r *http.Request) (*Fault, <-chan struct{}) {
+// calls (and counting it as held, for the delay actions).
+func (s *faultSet) take(vaultName string, r *http.Request) (*Fault, *activeFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, af := range s.faults {
@@ -192,7 +250,10 @@ func (s *faultSet) take(vaultName string, r *http.Request) (*Fault, <-chan struc
 				}
 			}
 		}
-		return &f, af.released
+		if f.Action == FaultDelay || f.Action == FaultDelayLand {
+			af.holding++
+		}
+		return &f, af
 	}
 	return nil, nil
 }
@@ -208,7 +269,7 @@ func (e *Emulator) faultHandler(vaultName string, next http.Handler) http.Handle
 			next.ServeHTTP(w, r)
 			return
 		}
-		f, released := e.faults.take(vaultName, r)
+		f, af := e.faults.take(vaultName, r)
 		if f == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -240,19 +301,8 @@ func (e *Emulator) faultHandler(vaultName string, next http.Handler) http.Handle
 			}
 			w.WriteHeader(f.Status)
 			_, _ = w.Write([]byte(f.Body))
-		case FaultDelay:
-			timer := time.NewTimer(f.Delay)
-			defer timer.Stop()
-			select {
-			case <-timer.C:
-			case <-released:
-			case <-r.Context().Done():
-				return
-			case <-e.done:
-				// Shutting down: abort the connection rather than answer.
-				panic(http.ErrAbortHandler)
-			}
-			next.ServeHTTP(w, r)
+		case FaultDelay, FaultDelayLand:
+			e.hold(w, r, f, af, next)
 		case FaultDrop:
 			dropConnection(w)
 		case FaultDropAfter:
@@ -268,6 +318,59 @@ func (e *Emulator) faultHandler(vaultName string, next http.Handler) http.Handle
 		}
 	})
 }
+
+// hold serves a request held by a delay fault (FaultDelay, FaultDelayLand).
+func (e *Emulator) hold(w http.ResponseWriter, r *http.Request, f *Fault, af *activeFault, next http.Handler) {
+	// Counted as held until it is dropped, answered or applied.
+	defer e.faults.unhold(af)
+	// Read the body now. Until a handler has read a request's body to the
+	// end, net/http does not watch the connection, so a client that hangs
+	// up (its timeout, its cancelled context, its process killed) would
+	// not cancel r.Context() and a held write would be applied as if the
+	// client were still waiting. Reading it also keeps the request whole
+	// for FaultDelayLand, whose write lands after the connection is gone.
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxHeldBody))
+		if err != nil {
+			return // the client went away while sending: nothing to apply
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	gone := r.Context().Done()
+	timer := time.NewTimer(f.Delay)
+	defer timer.Stop()
+wait:
+	for {
+		select {
+		case <-timer.C:
+			break wait
+		case <-af.released:
+			break wait
+		case <-e.done:
+			// Shutting down: abort the connection rather than answer.
+			panic(http.ErrAbortHandler)
+		case <-gone:
+			if f.Action == FaultDelay {
+				return // the client gave up first: dropped, not applied
+			}
+			gone = nil // FaultDelayLand: keep holding, then apply
+		}
+	}
+	// The client may have given up in the same instant the delay ended:
+	// select picks at random among ready cases, so check again.
+	if r.Context().Err() == nil {
+		next.ServeHTTP(w, r)
+		return
+	}
+	if f.Action == FaultDelayLand {
+		// The write lands; its answer has nobody to go to.
+		next.ServeHTTP(newResponseRecorder(), r.WithContext(context.WithoutCancel(r.Context())))
+	}
+}
+
+// maxHeldBody bounds the body a delay fault buffers; the vault handler reads
+// at most 4 MiB of a body (readBody), so this never truncates what it uses.
+const maxHeldBody = 8 << 20
 
 func dropConnection(w http.ResponseWriter) {
 	hijacker, ok := w.(http.Hijacker)

@@ -112,6 +112,7 @@ type clientOptions struct {
 	perCall                []policy.Policy
 	credential             azcore.TokenCredential // overrides the client-secret credential
 	vaultURL               string
+	httpTimeout            time.Duration // http.Client.Timeout of the transport; 0 = none
 }
 
 // newClient returns a real azsecrets client authenticated by a real
@@ -125,6 +126,7 @@ func (s *stack) newClient(t *testing.T, o clientOptions) (*azsecrets.Client, *re
 		o.vaultURL = s.vaultURL
 	}
 	transport := newRecordingTransport(s.emulator)
+	transport.client.Timeout = o.httpTimeout
 	retry := policy.RetryOptions{MaxRetries: 5, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 3 * time.Second}
 	if o.maxRetries != 0 {
 		retry.MaxRetries = o.maxRetries

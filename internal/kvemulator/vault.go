@@ -185,6 +185,12 @@ func secretNotFound(nameOrID string) *apiError {
 		"A secret with (name/id) %s was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182", nameOrID)}
 }
 
+// malformedBackup is the service's answer to restoring bytes that are not a
+// backup it made (recording RestoreMalformedBackup.json): the code has spaces.
+func malformedBackup() *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "Malformed backup blob", message: "Backup blob is corrupt."}
+}
+
 func deletedSecretNotFound(name string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: "SecretNotFound", message: "Deleted Secret not found: " + name}
 }
@@ -195,9 +201,18 @@ func secretInDeletedState(name string) *apiError {
 }
 
 func (v *vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-ms-keyvault-service-version", "1.9.2795.1")
-	w.Header().Set("x-ms-keyvault-region", vaultLocation)
-	w.Header().Set("x-ms-request-id", uuid.NewString())
+	// Headers the service sends on every answer, as recorded.
+	h := w.Header()
+	h.Set("x-ms-keyvault-service-version", "1.9.2795.1")
+	h.Set("x-ms-keyvault-region", vaultLocation)
+	h.Set("x-ms-request-id", uuid.NewString())
+	h.Set("Expires", "-1")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Strict-Transport-Security", "max-age=31536000;includeSubDomains")
+	if id := r.Header.Get("x-ms-client-request-id"); id != "" {
+		h.Set("x-ms-client-request-id", id)
+	}
 
 	// The bearer challenge comes first, as on the real service: azsecrets'
 	// challenge probe must see a 401 whatever else is wrong with the request.
@@ -243,7 +258,8 @@ func (v *vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (v *vault) authenticate(r *http.Request) (string, string) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
-		return "", "Request is missing a Bearer or PoP token."
+		// Recorded answer (GetSecretVersionsNonExisting.json, RestoreMalformedBackup.json).
+		return "", "AKV10000: Request is missing a Bearer or PoP token."
 	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -768,19 +784,25 @@ func (v *vault) listSecrets(w http.ResponseWriter, query url.Values, apiVersion 
 	return v.page(w, "secrets", query, apiVersion, items)
 }
 
+// listVersions lists a live secret's versions. A name with no live secret
+// (never set, purged or soft-deleted) lists as an empty page, 200
+// {"value":[],"nextLink":null}, not 404: that is the service's answer in the
+// recording GetSecretVersionsNonExisting.json (see the package doc).
 func (v *vault) listVersions(w http.ResponseWriter, name string, query url.Values, apiVersion string) *apiError {
-	v.mu.Lock()
-	s, apiErr := v.active(name, "")
-	if apiErr != nil {
-		v.mu.Unlock()
-		return apiErr
+	if err := checkName(name); err != nil {
+		return err
 	}
-	items := make([]pageItem, 0, len(s.Versions))
-	for i, sv := range s.Versions {
-		items = append(items, pageItem{key: fmt.Sprintf("%010d", i), item: v.render(s, sv, true, false)})
+	v.mu.Lock()
+	var items []pageItem
+	if s := v.secrets[lower(name)]; s != nil && !s.deleted {
+		name = s.Name
+		items = make([]pageItem, 0, len(s.Versions))
+		for i, sv := range s.Versions {
+			items = append(items, pageItem{key: fmt.Sprintf("%010d", i), item: v.render(s, sv, true, false)})
+		}
 	}
 	v.mu.Unlock()
-	return v.page(w, "secrets/"+url.PathEscape(s.Name)+"/versions", query, apiVersion, items)
+	return v.page(w, "secrets/"+url.PathEscape(name)+"/versions", query, apiVersion, items)
 }
 
 func (v *vault) listDeleted(w http.ResponseWriter, query url.Values, apiVersion string) *apiError {
@@ -835,11 +857,11 @@ func (v *vault) restore(w http.ResponseWriter, body []byte) *apiError {
 	}
 	plain, err := v.e.openBackup(blob)
 	if err != nil {
-		return badParameter("Backup blob contains invalid or corrupt version.")
+		return malformedBackup()
 	}
 	var restored secret
 	if err := json.Unmarshal(plain, &restored); err != nil || len(restored.Versions) == 0 || !secretNamePattern.MatchString(restored.Name) {
-		return badParameter("Backup blob contains invalid or corrupt version.")
+		return malformedBackup()
 	}
 
 	v.mu.Lock()
