@@ -767,6 +767,17 @@ func (r *credentialRotationResource) ImportState(ctx context.Context, req resour
 		return
 	}
 	versions, err := v.SecretVersions(ctx, name)
+	if errors.Is(err, keyvault.ErrSecretNotFound) {
+		// The real service lists a missing secret's versions as an empty
+		// page, not a 404; keyvault reports both as not found.
+		detail := fmt.Sprintf("Key Vault %s has no secret named %q", vaultURL, name)
+		if s, serr := v.SecretProperties(ctx, name); serr == nil && s.Status == keyvault.SecretSoftDeleted {
+			detail = fmt.Sprintf("secret %q in Key Vault %s is soft-deleted; recover it (az keyvault secret recover) and import again", name, vaultURL)
+		}
+		resp.Diagnostics.AddError("Key Vault secret does not exist",
+			fmt.Sprintf("%s: %s, so there is no rotation to import. Import by the primary secret's versionless id, https://<vault>/secrets/<name>.", who, detail))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
 		return

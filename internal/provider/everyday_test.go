@@ -201,3 +201,21 @@ func TestAccParentDriftWarnsTheChild(t *testing.T) {
 		t.Errorf("the child's plan does not warn about its parent:\n%s", out)
 	}
 }
+
+// TestAccImportOfAMissingSecret: importing a rotation by a secret that does
+// not exist says so (the real service lists a missing secret's versions as
+// an empty page, which the emulator now does too), rather than "no rotation
+// found" or a generic Key Vault failure.
+func TestAccImportOfAMissingSecret(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-impmiss")
+	c := rotationChain{name: name, username: usernameFor(name), secrets: everyFormat(name)[:1]}
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	out, err := ws.Run("import", "-input=false", testAccRotation, c.primaryID())
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
+	if err == nil || !strings.Contains(flat, "Key Vault secret does not exist") || !strings.Contains(flat, "has no secret named") {
+		t.Errorf("import of a missing secret: %v\n%s", err, out)
+	}
+}

@@ -748,12 +748,19 @@ func (f *faultRun) checkC() error {
 
 // killMidRotation kills terraform and its plugin (SIGKILL to the process
 // group) while the rotation is blocked between updateUser and the first Key
-// Vault write, which a delay fault holds. With land, the held write is then
-// released and reaches Key Vault after the process died (the request was on
-// the wire); without, it never lands: the fault keeps holding it until the
-// emulator stops at the end of the package, when it is aborted unanswered.
+// Vault write, which a delay fault holds. With land (FaultDelayLand), the
+// held write is then released and reaches Key Vault after the process died
+// (the request was on the wire); without (FaultDelay), it never lands: the
+// emulator drops a held write whose client went away, as Key Vault never
+// sees a request that did not reach it whole.
 func (f *faultRun) killMidRotation(land bool, invoke ...string) (string, error) {
-	id := f.inject(kvemulator.Fault{Vault: f.vaultOf(0), Method: "PUT", Path: f.secretPath(0), Count: 1, Action: kvemulator.FaultDelay, Delay: time.Hour})
+	// A held write is dropped when its client goes away (FaultDelay); the
+	// write that lands later needs FaultDelayLand.
+	action := kvemulator.FaultDelay
+	if land {
+		action = kvemulator.FaultDelayLand
+	}
+	id := f.inject(kvemulator.Fault{Vault: f.vaultOf(0), Method: "PUT", Path: f.secretPath(0), Count: 1, Action: action, Delay: time.Hour})
 	args := []string{"apply", "-auto-approve", "-input=false"}
 	if len(invoke) > 0 {
 		// The action rotates without a configuration change.
