@@ -219,3 +219,46 @@ func TestAccImportOfAMissingSecret(t *testing.T) {
 		t.Errorf("import of a missing secret: %v\n%s", err, out)
 	}
 }
+
+// TestAccDeletedPrimaryComesBack: the primary secret is deleted and purged.
+// With a checkout of the rotation in the configuration, the CI signal stays
+// a plan exit 2 with the reason (not an error from the checkout), and the
+// next apply writes the primary again with the password the other binding
+// still holds; the plan after it is empty.
+func TestAccDeletedPrimaryComesBack(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-purge")
+	c := rotationChain{name: name, username: usernameFor(name), secrets: everyFormat(name)[:2], unrecorded: true}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	ws := newCLIWorkspace(t)
+	checkout := `
+ephemeral "segura_credential_checkout" "test" {
+  rotation = segura_credential_rotation.test
+}
+`
+	ws.Write(c.hcl() + checkout)
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if err := c.checkConverged(t, uri)(nil); err != nil {
+		t.Fatal(err)
+	}
+	primary := c.secrets[0]
+	testAccDeleteSecret(t, primary.vaultURL(), primary.name, true)
+
+	out, err := ws.Run("plan", "-detailed-exitcode", "-input=false")
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
+	if code := exitCode(err); code != 2 || !strings.Contains(flat, "was deleted outside Terraform; the next apply writes it again") {
+		t.Fatalf("plan after the primary was purged: exit %d, want 2 with the reason:\n%s", code, out)
+	}
+	if out, err := ws.Run("apply", "-auto-approve", "-input=false"); err != nil {
+		t.Fatalf("the apply that should write the primary again: %v\n%s", err, tail([]byte(out), 5000))
+	}
+	if err := c.checkConverged(t, uri)(nil); err != nil {
+		t.Errorf("after the apply: %v", err)
+	}
+	if code := runExitCode(ws, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
+		out, _ := ws.Run("plan", "-input=false")
+		t.Errorf("plan after the primary came back: exit %d, want 0:\n%s", code, out)
+	}
+}

@@ -349,6 +349,17 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 		}
 	case secret.Status == keyvault.SecretMissing && state.CreateIfMissing.ValueBool() && state.LatestVersion.IsNull():
 		// Allowed to be missing and never seen: the first rotation creates it.
+	case secret.Status == keyvault.SecretMissing:
+		// Deleted and purged outside Terraform. The binding stays: the
+		// credential's rotation finds the secret gone (drift) and writes it
+		// again with the password that still logs in, so nobody has to copy
+		// it back by hand. Dropping the binding would make the next apply
+		// re-create it first, which fails for a missing secret.
+		resp.Diagnostics.AddWarning("Key Vault secret deleted outside Terraform",
+			fmt.Sprintf("%s: secret %q in Key Vault %s was deleted and purged outside Terraform. The binding stays in the state: the next "+
+				"apply of the credential's segura_credential_rotation writes it again (the plan shows that rotation pending), with the password "+
+				"that still logs in, read from the credential's other bindings or the escrow secret.", who, name, vault.URL))
+		state.LatestVersion = types.StringNull()
 	default:
 		var next string
 		switch {
@@ -358,13 +369,8 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 			next = fmt.Sprintf("was soft-deleted outside Terraform. A soft-deleted name can be neither read nor written until it is recovered "+
 				"(az keyvault secret recover --id %s, which keeps its versions) or purged; until then the next apply fails here. "+
 				"The binding is removed from the state and the next plan shows it being created again", secret.ID)
-		case state.CreateIfMissing.ValueBool():
-			next = "was deleted outside Terraform. The binding is removed from the state; the next plan shows it being created again, " +
-				"and with create_if_missing = true the next rotation writes the secret again"
 		default:
-			next = "was deleted outside Terraform. The binding is removed from the state; the next plan shows it being created again, " +
-				"which needs the secret to exist again: write it (for example with the current password from another binding of the credential) " +
-				"or set create_if_missing = true to let the next rotation write it"
+			next = "cannot be read. The binding is removed from the state and the next plan shows it being created again"
 		}
 		resp.Diagnostics.AddWarning("Key Vault secret deleted outside Terraform",
 			fmt.Sprintf("%s: secret %q in Key Vault %s %s.", who, name, vault.URL, next))

@@ -153,14 +153,17 @@ func TestAccKeyVaultSyncDrift(t *testing.T) {
 				ConfigPlanChecks:   planShowsCreate,
 			},
 			{
-				PreConfig:          func() { testAccDeleteSecret(t, vaultURL, secretName, true) }, // and purge
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks:   planShowsCreate,
+				// Soft-deleted, the binding was dropped from the state:
+				// re-creating it needs the name recovered (or purged).
+				Config:      cfg,
+				ExpectError: testAccErrorPattern("Key Vault secret is soft-deleted", secretName, "Recover it"),
 			},
 			{
-				// Applying needs the secret back (the binding never creates it).
+				// Purged after the binding was dropped: binding it anew
+				// still needs the secret to exist. (A binding still in the
+				// state whose secret is purged stays there, and its rotation
+				// writes it again: TestAccDeletedPrimaryComesBack.)
+				PreConfig:   func() { testAccDeleteSecret(t, vaultURL, secretName, true) },
 				Config:      cfg,
 				ExpectError: testAccErrorPattern("Key Vault secret does not exist", secretName, "create_if_missing"),
 			},

@@ -84,7 +84,11 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		}
 		switch s.Status {
 		case keyvault.SecretMissing:
-			st.Drift = append(st.Drift, fmt.Sprintf("secret %s was deleted outside Terraform", b.ID()))
+			d := fmt.Sprintf("secret %s was deleted outside Terraform", b.ID())
+			if req.Written[b.ID()] != "" || b.CreateIfMissing {
+				d += "; the next apply writes it again with the password that still logs in (from another binding or the escrow)"
+			}
+			st.Drift = append(st.Drift, d)
 			continue
 		case keyvault.SecretSoftDeleted:
 			st.Drift = append(st.Drift, fmt.Sprintf("secret %s was soft-deleted outside Terraform (recover or purge it before the next apply)", b.ID()))

@@ -276,7 +276,10 @@ func (r *run) preflight(ctx context.Context) error {
 			return r.fail(StagePreflight, "checking "+b.describe(), errors.New("the secret is soft-deleted"),
 				"Nothing was changed. Recover the secret (az keyvault secret recover) or purge it, then apply again.")
 		case keyvault.SecretMissing:
-			if !b.CreateIfMissing {
+			// A secret this provider wrote before (Written) and someone
+			// deleted and purged is written again, like one allowed to be
+			// missing: the password comes from the other bindings.
+			if !b.CreateIfMissing && r.req.Written[b.ID()] == "" {
 				return r.fail(StagePreflight, "checking "+b.describe(), errors.New("the secret does not exist"),
 					"Nothing was changed. Create the secret first, as the integration guide requires, or set create_if_missing = true on the binding.")
 			}
