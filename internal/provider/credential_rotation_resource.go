@@ -170,7 +170,10 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 				Computed:            true,
 			},
 			"rotation_count": schema.Int64Attribute{
-				MarkdownDescription: "How many rotations this resource has made.",
+				MarkdownDescription: "How many rotations of the primary secret this resource knows of: one per rotation it made or adopted " +
+					"(a `segura_rotate` action's). Import counts the distinct rotation ids in the tags of the primary secret's versions: every " +
+					"rotation that ever wrote it, from any workspace and from before a `-replace` (roll-backs excluded), so it can be higher than " +
+					"the count in the state it replaces.",
 				Computed:            true,
 			},
 			"last_rotation_id": schema.StringAttribute{

@@ -262,3 +262,61 @@ ephemeral "segura_credential_checkout" "test" {
 		t.Errorf("plan after the primary came back: exit %d, want 0:\n%s", code, out)
 	}
 }
+
+// TestAccImportPlanShowsOnlyWhatKeyVaultDoesNotKnow: after importing the
+// bindings and the rotation as the docs say, the first plan updates only
+// what Key Vault does not record (the links between the resources and the
+// bindings' create_if_missing), rotates nothing, and writes no secret; the
+// plan after that apply is empty.
+func TestAccImportPlanShowsOnlyWhatKeyVaultDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-imp")
+	c := rotationChain{name: name, username: usernameFor(name), secrets: everyFormat(name)}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	before := secretVersions(t, c)
+	for _, s := range c.secrets {
+		ws.MustRun("state", "rm", "segura_keyvault_sync."+s.resource)
+	}
+	ws.MustRun("state", "rm", testAccRotation)
+	for _, s := range c.secrets {
+		ws.MustRun("import", "-input=false", "segura_keyvault_sync."+s.resource, s.vaultURL()+"secrets/"+s.name)
+	}
+	ws.MustRun("import", "-input=false", testAccRotation, c.primaryID())
+	plan := ws.MustRun("plan", "-input=false")
+	t.Logf("first plan after import:\n%s", plan)
+	if strings.Contains(plan, "must be replaced") || strings.Contains(plan, "(known after apply)") {
+		t.Errorf("the first plan after import replaces something or rotates:\n%s", plan)
+	}
+	// Per binding, only its links may change, and create_if_missing where
+	// the secret existed before its first rotation (Key Vault cannot tell).
+	for _, block := range strings.Split(plan, "\n  # ")[1:] {
+		if !strings.HasPrefix(block, "segura_keyvault_sync.") {
+			continue
+		}
+		for _, line := range strings.Split(block, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || (f[0] != "~" && f[0] != "-") {
+				continue
+			}
+			switch attr := f[1]; {
+			case attr == "resource":
+			case attr == "create_if_missing" && strings.HasPrefix(block, "segura_keyvault_sync."+c.secrets[0].resource+" "):
+			default:
+				t.Errorf("the first plan after import changes %s of %s", attr, strings.Fields(block)[0])
+			}
+		}
+	}
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	if after := secretVersions(t, c); after != before {
+		t.Errorf("the apply after import wrote secrets: %s -> %s", before, after)
+	}
+	if code := runExitCode(ws, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
+		out, _ := ws.Run("plan", "-input=false")
+		t.Errorf("second plan after import: exit %d, want 0:\n%s", code, out)
+	}
+}

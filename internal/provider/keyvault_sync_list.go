@@ -120,19 +120,11 @@ func (l *keyVaultSyncList) result(ctx context.Context, req list.ListRequest, vau
 	if !req.IncludeResource {
 		return res
 	}
-	format := secretvalue.Password
-	for _, f := range secretvalue.Formats {
-		if s.ContentType == secretvalue.DefaultContentType(f) {
-			format = f
-		}
-	}
+	format, contentType := formatOfContentType(s.ContentType)
 	m := keyVaultSyncResourceModel{
 		ID: types.StringValue(s.ID), SecretID: types.StringValue(s.ID), SecretName: types.StringValue(name),
-		ValueFormat: types.StringValue(string(format)), ContentType: types.StringNull(), Tags: types.MapNull(types.StringType),
+		ValueFormat: types.StringValue(string(format)), ContentType: contentType, Tags: types.MapNull(types.StringType),
 		CreateIfMissing: types.BoolValue(false), LatestVersion: types.StringNull(),
-	}
-	if s.ContentType != "" && s.ContentType != secretvalue.DefaultContentType(format) {
-		m.ContentType = types.StringValue(s.ContentType)
 	}
 	var d diag.Diagnostics
 	if m.Credential, d = listedCredentialRef(ctx, s.Tags[keyvault.TagCredential]); d.HasError() {
@@ -146,6 +138,23 @@ func (l *keyVaultSyncList) result(ctx context.Context, req list.ListRequest, vau
 	res.Diagnostics.Append(d...)
 	res.Diagnostics.Append(res.Resource.Set(ctx, m)...)
 	return res
+}
+
+// formatOfContentType is the value format a binding most likely has, from
+// the content type its rotations write (secretvalue.DefaultContentType), and
+// the binding's content_type: null when it is that default, as in a
+// configuration that does not set it.
+func formatOfContentType(ct string) (secretvalue.Format, types.String) {
+	format := secretvalue.Password
+	for _, f := range secretvalue.Formats {
+		if ct == secretvalue.DefaultContentType(f) {
+			format = f
+		}
+	}
+	if ct == "" || ct == secretvalue.DefaultContentType(format) {
+		return format, types.StringNull()
+	}
+	return format, types.StringValue(ct)
 }
 
 // listedCredentialRef is the credential object of a listed binding, from its

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -215,8 +216,10 @@ func (r *keyVaultSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	plan.SecretID = secretID
 	resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, secretID)...)
 	plan.LatestVersion = types.StringUnknown()
+	// The same secret keeps its latest version, unless it is missing and may
+	// no longer be (bind then fails, or finds it written meanwhile).
 	if state != nil && !secretID.IsUnknown() && state.SecretID.Equal(secretID) &&
-		state.CreateIfMissing.Equal(plan.CreateIfMissing) {
+		(!state.LatestVersion.IsNull() || state.CreateIfMissing.Equal(plan.CreateIfMissing)) {
 		plan.LatestVersion = state.LatestVersion
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -298,7 +301,11 @@ func (r *keyVaultSyncResource) bind(ctx context.Context, m *keyVaultSyncResource
 	m.SecretID = types.StringValue(secret.ID)
 	switch secret.Status {
 	case keyvault.SecretExists:
-		m.LatestVersion = types.StringValue(secret.Version)
+		// As in Read: a version a rotation wrote does not replace the one
+		// the plan kept (the apply must give what the plan said).
+		if m.LatestVersion.IsUnknown() || secret.Tags[keyvault.TagRotationID] == "" {
+			m.LatestVersion = types.StringValue(secret.Version)
+		}
 	case keyvault.SecretSoftDeleted:
 		diags.AddAttributeError(path.Root("secret_name"), "Key Vault secret is soft-deleted",
 			fmt.Sprintf("%s: secret %q in Key Vault %s is deleted but recoverable (soft-deleted), so it can neither be used nor created again. "+
@@ -336,16 +343,18 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 	state.SecretID = types.StringValue(secret.ID)
 	switch {
 	case secret.Status == keyvault.SecretExists:
-		if secret.Tags[keyvault.TagRotationID] == "" {
+		if secret.Tags[keyvault.TagRotationID] == "" || state.Credential.IsNull() {
 			// A version a rotation wrote is the rotation's to track (its
 			// secret_versions): recording it here too would make every plan
 			// after a rotation note this binding as changed outside
-			// Terraform.
+			// Terraform. Just imported, the state records what is there.
 			state.LatestVersion = types.StringValue(secret.Version)
 		}
-		if state.ContentType.IsNull() && secret.ContentType != "" && state.Credential.IsNull() {
-			// Just imported: take the content type from the secret.
-			state.ContentType = types.StringValue(secret.ContentType)
+		if state.ContentType.IsNull() && state.Credential.IsNull() {
+			// Just imported: take the format and content type from the secret.
+			var format secretvalue.Format
+			format, state.ContentType = formatOfContentType(secret.ContentType)
+			state.ValueFormat = types.StringValue(string(format))
 		}
 	case secret.Status == keyvault.SecretMissing && state.CreateIfMissing.ValueBool() && state.LatestVersion.IsNull():
 		// Allowed to be missing and never seen: the first rotation creates it.
@@ -410,12 +419,23 @@ func (r *keyVaultSyncResource) ImportState(ctx context.Context, req resource.Imp
 		return
 	}
 	id := keyvault.SecretID(vaultURL, name)
+	createIfMissing := false
+	if r.data != nil {
+		// A secret whose first version a rotation wrote was created by it:
+		// the binding allowed it to be missing.
+		if v, err := r.data.KeyVault.Vault(vaultURL, keyvault.Identity{}); err == nil {
+			if versions, err := v.SecretVersions(ctx, name); err == nil && len(versions) > 0 {
+				first := slices.MinFunc(versions, func(a, b keyvault.Secret) int { return a.Created.Compare(b.Created) })
+				createIfMissing = first.Tags[keyvault.TagRotationID] != ""
+			}
+		}
+	}
 	for attr, v := range map[string]any{
 		"id":                types.StringValue(id),
 		"secret_id":         types.StringValue(id),
 		"secret_name":       types.StringValue(name),
 		"value_format":      types.StringValue(string(secretvalue.Password)),
-		"create_if_missing": types.BoolValue(false),
+		"create_if_missing": types.BoolValue(createIfMissing),
 	} {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), v)...)
 	}
