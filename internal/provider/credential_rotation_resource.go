@@ -174,7 +174,7 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 					"(a `segura_rotate` action's). Import counts the distinct rotation ids in the tags of the primary secret's versions: every " +
 					"rotation that ever wrote it, from any workspace and from before a `-replace` (roll-backs excluded), so it can be higher than " +
 					"the count in the state it replaces.",
-				Computed:            true,
+				Computed: true,
 			},
 			"last_rotation_id": schema.StringAttribute{
 				MarkdownDescription: "Id of the last rotation, also in the `" + keyvault.TagRotationID + "` tag of every version it wrote.",
