@@ -409,7 +409,8 @@ func (r *credentialRotationResource) rotationReason(ctx context.Context, plan, s
 	if p := state.PendingReason.ValueString(); p != "" {
 		return p // drift or due, found by refresh
 	}
-	if !plan.Triggers.Equal(state.Triggers) {
+	// Import cannot know the triggers: it adopts the configured ones.
+	if !plan.Triggers.Equal(state.Triggers) && !state.Credential.IsNull() {
 		return reasonTriggers
 	}
 	if plan.Syncs.IsUnknown() {
