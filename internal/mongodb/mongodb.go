@@ -483,25 +483,15 @@ type User struct {
 // UserInfo looks username up in database db, authenticated as as. It returns
 // (nil, nil) when the user does not exist.
 func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, username string) (*User, error) {
-	c, err := p.Client(dep, as)
+	filter := bson.D{{Key: "user", Value: username}, {Key: "db", Value: db}}
+	users, err := p.usersInfo(ctx, dep, as, db, filter, "look up user "+username+"@"+db+" as "+as.String())
 	if err != nil {
 		return nil, err
 	}
-	var reply struct {
-		Users []struct {
-			User       string   `bson:"user"`
-			DB         string   `bson:"db"`
-			Mechanisms []string `bson:"mechanisms"`
-		} `bson:"users"`
-	}
-	cmd := bson.D{{Key: "usersInfo", Value: bson.D{{Key: "user", Value: username}, {Key: "db", Value: db}}}}
-	if err := c.Database(db).RunCommand(ctx, cmd).Decode(&reply); err != nil {
-		p.forgetIfRejected(ctx, dep, as, err)
-		return nil, wrap("look up user "+username+"@"+db+" as "+as.String(), dep, as.String(), err)
-	}
-	for _, u := range reply.Users {
-		if u.User == username && (u.DB == "" || u.DB == db) {
-			return &User{Username: u.User, Database: db, Mechanisms: u.Mechanisms}, nil
+	for _, u := range users {
+		if u.Username == username && (u.Database == "" || u.Database == db) {
+			u.Database = db
+			return &u, nil
 		}
 	}
 	return nil, nil
@@ -511,6 +501,21 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 // which needs viewUser on every database), authenticated as as, sorted by
 // database and name.
 func (p *Pool) Users(ctx context.Context, dep Deployment, as Identity) ([]User, error) {
+	users, err := p.usersInfo(ctx, dep, as, DefaultAuthSource, bson.D{{Key: "forAllDBs", Value: true}}, "list users as "+as.String())
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(users, func(i, j int) bool {
+		if users[i].Database != users[j].Database {
+			return users[i].Database < users[j].Database
+		}
+		return users[i].Username < users[j].Username
+	})
+	return users, nil
+}
+
+// usersInfo runs {usersInfo: filter} in db as as; op names it in errors.
+func (p *Pool) usersInfo(ctx context.Context, dep Deployment, as Identity, db string, filter bson.D, op string) ([]User, error) {
 	c, err := p.Client(dep, as)
 	if err != nil {
 		return nil, err
@@ -522,21 +527,14 @@ func (p *Pool) Users(ctx context.Context, dep Deployment, as Identity) ([]User, 
 			Mechanisms []string `bson:"mechanisms"`
 		} `bson:"users"`
 	}
-	cmd := bson.D{{Key: "usersInfo", Value: bson.D{{Key: "forAllDBs", Value: true}}}}
-	if err := c.Database(DefaultAuthSource).RunCommand(ctx, cmd).Decode(&reply); err != nil {
+	if err := c.Database(db).RunCommand(ctx, bson.D{{Key: "usersInfo", Value: filter}}).Decode(&reply); err != nil {
 		p.forgetIfRejected(ctx, dep, as, err)
-		return nil, wrap("list users as "+as.String(), dep, as.String(), err)
+		return nil, wrap(op, dep, as.String(), err)
 	}
 	out := make([]User, 0, len(reply.Users))
 	for _, u := range reply.Users {
 		out = append(out, User{Username: u.User, Database: u.DB, Mechanisms: u.Mechanisms})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Database != out[j].Database {
-			return out[i].Database < out[j].Database
-		}
-		return out[i].Username < out[j].Username
-	})
 	return out, nil
 }
 
