@@ -344,7 +344,8 @@ func startStack(t *testing.T, bin, dir string) localstack.Config {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case werr := <-exited:
+			_ = werr // told to stop: its exit status is not the test's
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
 		}

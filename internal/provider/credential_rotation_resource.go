@@ -925,7 +925,7 @@ func (r *credentialRotationResource) binding(ctx context.Context, obj types.Obje
 	}
 	scope, d := requireRef[scopeRef](ctx, app.Scope, who, label+".application.scope")
 	diags.Append(d...)
-	tags, d := scope.tagMap(ctx)
+	tags, d := scope.tagMap()
 	diags.Append(d...)
 	extra := map[string]string{}
 	if !s.Tags.IsNull() && !s.Tags.IsUnknown() {

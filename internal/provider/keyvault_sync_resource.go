@@ -370,16 +370,13 @@ func (r *keyVaultSyncResource) Read(ctx context.Context, req resource.ReadReques
 				"that still logs in, read from the credential's other bindings or the escrow secret.", who, name, vault.URL))
 		state.LatestVersion = types.StringNull()
 	default:
-		var next string
-		switch {
-		case secret.Status == keyvault.SecretSoftDeleted:
+		next := "cannot be read. The binding is removed from the state and the next plan shows it being created again"
+		if secret.Status == keyvault.SecretSoftDeleted {
 			// A soft-deleted name can be neither read nor written, whatever
 			// create_if_missing says.
 			next = fmt.Sprintf("was soft-deleted outside Terraform. A soft-deleted name can be neither read nor written until it is recovered "+
 				"(az keyvault secret recover --id %s, which keeps its versions) or purged; until then the next apply fails here. "+
 				"The binding is removed from the state and the next plan shows it being created again", secret.ID)
-		default:
-			next = "cannot be read. The binding is removed from the state and the next plan shows it being created again"
 		}
 		resp.Diagnostics.AddWarning("Key Vault secret deleted outside Terraform",
 			fmt.Sprintf("%s: secret %q in Key Vault %s %s.", who, name, vault.URL, next))

@@ -49,7 +49,7 @@ type parentCheck struct {
 // checkParentOnce runs check once per key and returns its result.
 func (d *providerData) checkParentOnce(key string, check func() error) error {
 	v, _ := d.parentChecks.LoadOrStore(key, &parentCheck{})
-	c := v.(*parentCheck)
+	c, _ := v.(*parentCheck) // only *parentCheck is stored
 	c.once.Do(func() { c.err = check() })
 	return c.err
 }

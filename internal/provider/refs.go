@@ -304,7 +304,7 @@ func scopeRefAttribute(description string, required bool) schema.SingleNestedAtt
 
 // tagMap returns the scope's tags as a Go map (empty when null or unknown;
 // a tag whose value is not known yet is left out).
-func (s scopeRef) tagMap(ctx context.Context) (map[string]string, diag.Diagnostics) {
+func (s scopeRef) tagMap() (map[string]string, diag.Diagnostics) {
 	out := map[string]string{}
 	if s.Tags.IsNull() || s.Tags.IsUnknown() {
 		return out, nil

@@ -73,8 +73,9 @@ func TestAccRotateAction(t *testing.T) {
 	}
 	ws.MustRun("apply", "-refresh-only", "-auto-approve", "-input=false")
 	after := rotationState(t, ws)
-	if after["last_rotation_id"] == before["last_rotation_id"] || after["rotation_count"] != before["rotation_count"].(float64)+1 ||
-		!strings.Contains(after["last_rotation_reason"].(string), "segura_rotate") {
+	countBefore, _ := before["rotation_count"].(float64)
+	reason, _ := after["last_rotation_reason"].(string)
+	if after["last_rotation_id"] == before["last_rotation_id"] || after["rotation_count"] != countBefore+1 || !strings.Contains(reason, "segura_rotate") {
 		t.Errorf("refresh did not adopt the action's rotation: before %v, after %v", before, after)
 	}
 	if code := runExitCode(ws, "plan", "-detailed-exitcode", "-input=false"); code != 0 {

@@ -272,7 +272,8 @@ func typedValue(typ tftypes.Type, override any) tftypes.Value {
 	case typ.Is(tftypes.Bool):
 		return tftypes.NewValue(typ, false)
 	case typ.Is(tftypes.List{}):
-		elem := typ.(tftypes.List).ElementType
+		list, _ := typ.(tftypes.List)
+		elem := list.ElementType
 		if l, ok := override.([]any); ok {
 			vals := make([]tftypes.Value, len(l))
 			for i, e := range l {
@@ -282,11 +283,13 @@ func typedValue(typ tftypes.Type, override any) tftypes.Value {
 		}
 		return tftypes.NewValue(typ, []tftypes.Value{typedValue(elem, nil)})
 	case typ.Is(tftypes.Set{}):
-		return tftypes.NewValue(typ, []tftypes.Value{typedValue(typ.(tftypes.Set).ElementType, nil)})
+		set, _ := typ.(tftypes.Set)
+		return tftypes.NewValue(typ, []tftypes.Value{typedValue(set.ElementType, nil)})
 	case typ.Is(tftypes.Map{}):
-		return tftypes.NewValue(typ, map[string]tftypes.Value{"k": typedValue(typ.(tftypes.Map).ElementType, nil)})
+		m, _ := typ.(tftypes.Map)
+		return tftypes.NewValue(typ, map[string]tftypes.Value{"k": typedValue(m.ElementType, nil)})
 	case typ.Is(tftypes.Object{}):
-		o := typ.(tftypes.Object)
+		o, _ := typ.(tftypes.Object)
 		vals := map[string]tftypes.Value{}
 		for name, at := range o.AttributeTypes {
 			vals[name] = typedValue(at, nil)
