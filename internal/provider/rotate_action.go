@@ -125,13 +125,13 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 		resp.Diagnostics.Append(defaultEscrowName(ctx, &model)...)
 	}
 	r := &credentialRotationResource{data: a.data}
-	rq, who, d := r.request(ctx, model)
+	rq, _, d := r.request(ctx, model)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	_ = who // the resource's name for the credential is its random id; the account reads better here
-	who = actionName + " of " + rq.Account.String()
+	// The resource names the credential by its random id; the account reads better here.
+	who := actionName + " of " + rq.Account.String()
 	reason := "rotated now by the segura_rotate action"
 	if m.Reason.ValueString() != "" {
 		reason += ": " + m.Reason.ValueString()
