@@ -109,9 +109,9 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				MarkdownDescription: "Times of day (`HH:MM`, 24-hour, in `time_zone`) at which a routine rotation falls due, e.g. `[\"02:00\", \"14:30\"]`. " +
 					"Each is an instant, not a window: the rotation is due from the first allowed time, on an allowed weekday, at or after " +
 					"`frequency_days` since the last rotation (`next_rotation_at`) and stays due, so the first plan and apply from then on " +
-					"rotate, however late: for `02:00`, a scheduled apply at 09:00 rotates at 09:00. The next period counts from that " +
-					"rotation, so with one allowed time a day and applies that run after it, the next rotation is due at 02:00 " +
-					"`frequency_days` + 1 days later. A time skipped by a daylight-saving change falls due when the clocks jump past it; " +
+					"rotate, however late: for `02:00`, a scheduled apply at 09:00 rotates at 09:00. The next period counts whole days from " +
+					"the date of that rotation, so a late apply does not delay the next slot: the next rotation is due at 02:00 " +
+					"`frequency_days` days after that date. A time skipped by a daylight-saving change falls due when the clocks jump past it; " +
 					"a repeated one, at its first occurrence. `max_age_days` and `rotate_after_exposure_hours` ignore allowed times. " +
 					"Requires `frequency_days`. Unset means any time of day.",
 				ElementType: types.StringType,
@@ -127,8 +127,8 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 					"Like `allowed_times` they say when the rotation becomes due, not when it may run: it is due at the first allowed time " +
 					"on an allowed day at or after `frequency_days` since the last rotation (without `allowed_times`: at that instant if it " +
 					"is on an allowed day, else at 00:00 of the next allowed day), and an apply on a later day, allowed or not, rotates. " +
-					"The next period counts from that rotation: `frequency_days = 7` with `saturday` and `02:00` and applies at 09:00 " +
-					"rotates every 14 days. `max_age_days` and `rotate_after_exposure_hours` ignore allowed days. Requires `frequency_days`. " +
+					"The next period counts whole days from the date of that rotation: `frequency_days = 7` with `saturday` and `02:00` " +
+					"and applies at 09:00 rotates every Saturday. `max_age_days` and `rotate_after_exposure_hours` ignore allowed days. Requires `frequency_days`. " +
 					"Unset means every day.",
 				ElementType: types.StringType,
 				Optional:    true,

@@ -204,7 +204,9 @@ type Rotation struct {
 //
 // It is the earliest of:
 //
-//   - the first allowed slot at or after last + Frequency (calendar days);
+//   - the first allowed slot at or after last + Frequency (calendar days,
+//     counted from last's date when slots are set, so a late apply does not
+//     delay the next slot);
 //   - last + MaxAge, exactly;
 //   - exposedAt + AfterExposure, exactly, if exposedAt is after last.
 //
@@ -252,8 +254,17 @@ func (p Policy) frequencyDeadline(last time.Time) time.Time {
 	}
 	local := last.In(p.location())
 	h, m, s := local.Clock()
+	ns := local.Nanosecond()
+	if len(p.Times) > 0 || len(p.Weekdays) > 0 {
+		// With slots, whole days count from the date of the last rotation,
+		// not its time: a rotation applied late (09:00 for a 02:00 slot,
+		// which a scheduled apply does every time) would otherwise push
+		// every next slot a day later, so that "every 30 days" became 31
+		// and "weekly on Saturday" every other Saturday.
+		h, m, s, ns = 0, 0, 0, 0
+	}
 	deadline := wallInstant(dateOf(local).addDays(days), h, m, s, p.location()).
-		Add(time.Duration(local.Nanosecond())).
+		Add(time.Duration(ns)).
 		Add(p.Frequency % day)
 	if !deadline.After(last) {
 		// Only conceivable around a time zone skipping whole days; elapsed

@@ -180,14 +180,18 @@ func nextCases(t testing.TB) []nextCase {
 
 		// Times.
 		{"allowed time later that day", Policy{Frequency: day, Times: times(t, "04:00")}, "2026-10-01T02:30:00Z", "", "2026-10-02T04:00:00Z", RuleFrequency},
-		{"allowed time passed, next day", Policy{Frequency: day, Times: times(t, "01:00")}, "2026-10-01T02:30:00Z", "", "2026-10-03T01:00:00Z", RuleFrequency},
+		// With slots, days count from the last rotation's date: a rotation
+		// applied after its slot does not push the next one a day later.
+		{"allowed time passed, next day", Policy{Frequency: day, Times: times(t, "01:00")}, "2026-10-01T02:30:00Z", "", "2026-10-02T01:00:00Z", RuleFrequency},
 		{"deadline exactly on a slot", Policy{Frequency: day, Times: times(t, "02:30")}, "2026-10-01T02:30:00Z", "", "2026-10-02T02:30:00Z", RuleFrequency},
-		{"one second past a slot", Policy{Frequency: day, Times: times(t, "02:30")}, "2026-10-01T02:30:01Z", "", "2026-10-03T02:30:00Z", RuleFrequency},
-		{"earliest of unsorted times", Policy{Frequency: day, Times: times(t, "23:00", "03:00", "02:00")}, "2026-10-01T02:30:00Z", "", "2026-10-02T03:00:00Z", RuleFrequency},
+		{"one second past a slot", Policy{Frequency: day, Times: times(t, "02:30")}, "2026-10-01T02:30:01Z", "", "2026-10-02T02:30:00Z", RuleFrequency},
+		{"a late apply keeps the slot", Policy{Frequency: 30 * day, Times: times(t, "02:00")}, "2026-10-01T09:14:00Z", "", "2026-10-31T02:00:00Z", RuleFrequency},
+		{"earliest of unsorted times", Policy{Frequency: day, Times: times(t, "23:00", "03:00", "02:00")}, "2026-10-01T02:30:00Z", "", "2026-10-02T02:00:00Z", RuleFrequency},
 
 		// Weekdays (2026-10-01 is a Thursday).
 		{"weekday only, deadline on another day", Policy{Frequency: day, Weekdays: []time.Weekday{time.Monday}}, "2026-10-01T02:30:00Z", "", "2026-10-05T00:00:00Z", RuleFrequency},
-		{"weekday only, deadline on the day", Policy{Frequency: day, Weekdays: []time.Weekday{time.Friday}}, "2026-10-01T02:30:00Z", "", "2026-10-02T02:30:00Z", RuleFrequency},
+		{"weekday only, deadline on the day", Policy{Frequency: day, Weekdays: []time.Weekday{time.Friday}}, "2026-10-01T02:30:00Z", "", "2026-10-02T00:00:00Z", RuleFrequency},
+		{"weekly on Saturday, applied at 09:00", Policy{Frequency: 7 * day, Times: times(t, "02:00"), Weekdays: []time.Weekday{time.Saturday}}, "2026-10-03T09:00:00Z", "", "2026-10-10T02:00:00Z", RuleFrequency},
 		{"weekday and time", weeklySunday0230, "2026-10-01T02:30:00Z", "", "2026-10-11T02:30:00Z", RuleFrequency},
 		{"two weekdays, New York evening", Policy{Frequency: day, Times: times(t, "22:00"), Weekdays: []time.Weekday{time.Tuesday, time.Saturday}, Location: newYork},
 			"2026-10-01T22:00:00-04:00", "", "2026-10-03T22:00:00-04:00", RuleFrequency},
