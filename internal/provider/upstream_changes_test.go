@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -57,23 +56,12 @@ func TestAccUpstreamChangesPlan(t *testing.T) {
 			{Config: base, Check: c.checkConverged(t, uri, &last)},
 			{Config: moved, ConfigPlanChecks: noRotation(1)},
 			{Config: moved, ConfigPlanChecks: empty},
-			{
-				// The first rotation stored SCRAM-SHA-256 credentials only
-				// (updateUser replaces the mechanisms it is not given: the
-				// lock-out the "real MongoDB targets" issue is about), so
-				// after this change refresh finds the password no longer
-				// logs in with SCRAM-SHA-1, and says so.
-				Config: sha1, ConfigPlanChecks: noRotation(1), ExpectNonEmptyPlan: true,
-			},
-			{
-				Config: sha1,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(testAccRotation, tfjsonpath.New("last_rotation_reason"), knownvalue.StringRegexp(regexp.MustCompile(`no longer logs in`))),
-				}},
-				Check: c.checkConverged(t, uri, &last),
-			},
+			// The rotation kept the user's SCRAM-SHA-1 credentials
+			// (updateUser is sent the mechanisms the user has), so the
+			// switch logs in as before.
+			{Config: sha1, ConfigPlanChecks: noRotation(1)},
 			{Config: sha1, ConfigPlanChecks: empty},
-			{Config: selfRotating, ConfigPlanChecks: noRotation(2)},
+			{Config: selfRotating, ConfigPlanChecks: noRotation(1)},
 			{Config: selfRotating, ConfigPlanChecks: empty},
 			{
 				// And the next rotation works on what the changes made.

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -162,6 +163,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
+	r.readMechanisms(ctx)
 	r.progress("preflight passed: the current password logs in and every bound secret is readable")
 	newPassword, err := password.Generate(req.Policy, req.Account.Username, nil)
 	if err != nil {
@@ -243,6 +245,9 @@ type run struct {
 	adopted       string // pending escrow version of an earlier rotation whose password is the current one
 	mongoState    string
 	written       []int // indexes of bindings written with the new password
+	// mechs are the SCRAM mechanisms updateUser keeps credentials for: the
+	// ones the user has (usersInfo), read at preflight.
+	mechs []string
 }
 
 func (r *run) actor(pw string) mongodb.Identity {
@@ -518,7 +523,7 @@ func (r *run) writtenCandidates(ctx context.Context, tried []candidate) ([]candi
 // change runs updateUser. If the command's outcome is unknown (the
 // connection broke), logins tell which password MongoDB now has.
 func (r *run) change(ctx context.Context, newPassword string) error {
-	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.accountOld), r.account(""), newPassword, mechanisms(r.req.Account))
+	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.accountOld), r.account(""), newPassword, r.mechs)
 	if err == nil {
 		r.mongoState = "has the new password"
 		return nil
@@ -528,7 +533,7 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	refused := mongodb.Classify(err) == mongodb.KindAuthentication
 	if refused && r.req.Parent != nil && r.awaitParentPassword(ctx) {
 		// The parent rotated after our preflight: change with its new password.
-		if err = r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(""), r.account(""), newPassword, mechanisms(r.req.Account)); err == nil {
+		if err = r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(""), r.account(""), newPassword, r.mechs); err == nil {
 			r.mongoState = "has the new password"
 			return nil
 		}
@@ -611,7 +616,7 @@ func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword st
 	if r.takeOver(ctx, version) != nil {
 		return false
 	}
-	if r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(theirs), r.account(""), newPassword, mechanisms(r.req.Account)) != nil {
+	if r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(theirs), r.account(""), newPassword, r.mechs) != nil {
 		return false
 	}
 	r.accountOld, r.adopted = theirs, version
@@ -721,7 +726,7 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 	if r.req.Parent != nil {
 		actorPw = r.actorPassword
 	}
-	if err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(actorPw), r.account(""), r.accountOld, mechanisms(r.req.Account)); err != nil {
+	if err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(actorPw), r.account(""), r.accountOld, r.mechs); err != nil {
 		return r.fail(StageWrite, what, cause, "Rolling MongoDB back also failed ("+err.Error()+"). "+r.pendingAdvice(failed))
 	}
 	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)); err != nil {
@@ -849,6 +854,46 @@ func mechanisms(id mongodb.Identity) []string {
 		return nil
 	}
 	return []string{id.Mechanism}
+}
+
+// readMechanisms reads the SCRAM mechanisms the user has credentials for,
+// so that updateUser keeps exactly those: it builds credentials only for
+// the mechanisms it is given and drops the others, so sending SCRAM-SHA-256
+// alone would lock out every client pinned to SCRAM-SHA-1. The mechanism the
+// credential logs in with is always kept. When usersInfo cannot be read
+// (a parent without viewUser), the rotation goes on with that mechanism
+// alone and says so.
+func (r *run) readMechanisms(ctx context.Context) {
+	r.mechs = mechanisms(r.req.Account)
+	db := r.req.Account.AuthSource
+	if db == "" {
+		db = mongodb.DefaultAuthSource
+	}
+	u, err := r.req.Mongo.UserInfo(ctx, r.req.Deployment, r.actor(r.accountOld), db, r.req.Account.Username)
+	if err != nil || u == nil || len(u.Mechanisms) == 0 {
+		why := "the user was not found"
+		if err != nil {
+			why = err.Error()
+		}
+		if len(r.mechs) > 0 {
+			r.result.Warnings = append(r.result.Warnings, fmt.Sprintf("could not read the SCRAM mechanisms of %s (%s), so updateUser kept %s only; "+
+				"clients pinned to another mechanism must log in with it. Grant viewUser on %s to the credential that changes the password.",
+				r.req.Account.String(), why, strings.Join(r.mechs, ", "), db))
+		}
+		return
+	}
+	var keep []string
+	for _, m := range u.Mechanisms {
+		if strings.HasPrefix(m, "SCRAM-") {
+			keep = append(keep, m)
+		}
+	}
+	for _, m := range r.mechs {
+		if !slices.Contains(keep, m) {
+			keep = append(keep, m)
+		}
+	}
+	r.mechs = keep
 }
 
 func unreachableAdvice(k mongodb.Kind) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -742,6 +743,43 @@ func TestWrongValuePastedOverThePrimary(t *testing.T) {
 				t.Errorf("password found in %q, want a source saying %q", again.PasswordSource, want)
 			}
 			f.assertConverged()
+		})
+	}
+}
+
+// TestRotationKeepsTheUsersMechanisms: a user with SCRAM-SHA-1 and
+// SCRAM-SHA-256 credentials, rotated by a credential pinned to SCRAM-SHA-256,
+// keeps both: updateUser drops the mechanisms it is not given, which would
+// lock out every client pinned to SCRAM-SHA-1. Self-rotation and a parent.
+func TestRotationKeepsTheUsersMechanisms(t *testing.T) {
+	t.Parallel()
+	for _, viaParent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("via parent %v", viaParent), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, secretvalue.Password)
+			before, err := mongoPool.UserInfo(ctx, deployment(), mongodb.Identity{Username: stack.Config.MongoDBAdminUsername, Password: stack.Config.MongoDBAdminPassword}, "admin", f.username)
+			if err != nil || before == nil || !slices.Contains(before.Mechanisms, mongodb.MechanismSCRAMSHA1) {
+				t.Fatalf("the fixture's user should have SCRAM-SHA-1 credentials: %+v, %v", before, err)
+			}
+			f.req.Account.Mechanism = mongodb.MechanismSCRAMSHA256
+			if viaParent {
+				parentSecret := unique("admin")
+				v := f.req.Bindings[0].Vault
+				if _, err := v.SetSecretValue(ctx, parentSecret, keyvault.SecretWrite{Value: stack.Config.MongoDBAdminPassword}); err != nil {
+					t.Fatal(err)
+				}
+				f.req.Parent = &Parent{Account: mongodb.Identity{Username: stack.Config.MongoDBAdminUsername, AuthSource: "admin"},
+					Source: Binding{Label: "parent", Vault: v, SecretName: parentSecret, Format: secretvalue.Password}}
+			}
+			if _, err := Rotate(ctx, f.req); err != nil {
+				t.Fatal(err)
+			}
+			current := f.assertConverged()
+			sha1 := mongodb.Identity{Username: f.username, Password: current, AuthSource: "admin", Mechanism: mongodb.MechanismSCRAMSHA1}
+			if err := mongoPool.VerifyLogin(ctx, deployment(), sha1); err != nil {
+				t.Errorf("a SCRAM-SHA-1 client is locked out after the rotation: %v", err)
+			}
 		})
 	}
 }
