@@ -481,10 +481,18 @@ type User struct {
 }
 
 // UserInfo looks username up in database db, authenticated as as. It returns
-// (nil, nil) when the user does not exist.
+// (nil, nil) when the user does not exist. It logs in on a client of its
+// own, as ChangePassword does: as is often a password about to change (a
+// rotation reads the user's mechanisms as the user, before updateUser), and
+// a shared client kept for it would outlive it, one per rotation.
 func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, username string) (*User, error) {
+	c, err := p.connect(dep, &as, false)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
 	filter := bson.D{{Key: "user", Value: username}, {Key: "db", Value: db}}
-	users, err := p.usersInfo(ctx, dep, as, db, filter, "look up user "+username+"@"+db+" as "+as.String())
+	users, err := p.usersInfo(ctx, c, dep, as, db, filter, "look up user "+username+"@"+db+" as "+as.String())
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +509,11 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 // which needs viewUser on every database), authenticated as as, sorted by
 // database and name.
 func (p *Pool) Users(ctx context.Context, dep Deployment, as Identity) ([]User, error) {
-	users, err := p.usersInfo(ctx, dep, as, DefaultAuthSource, bson.D{{Key: "forAllDBs", Value: true}}, "list users as "+as.String())
+	c, err := p.Client(dep, as)
+	if err != nil {
+		return nil, err
+	}
+	users, err := p.usersInfo(ctx, c, dep, as, DefaultAuthSource, bson.D{{Key: "forAllDBs", Value: true}}, "list users as "+as.String())
 	if err != nil {
 		return nil, err
 	}
@@ -514,12 +526,9 @@ func (p *Pool) Users(ctx context.Context, dep Deployment, as Identity) ([]User, 
 	return users, nil
 }
 
-// usersInfo runs {usersInfo: filter} in db as as; op names it in errors.
-func (p *Pool) usersInfo(ctx context.Context, dep Deployment, as Identity, db string, filter bson.D, op string) ([]User, error) {
-	c, err := p.Client(dep, as)
-	if err != nil {
-		return nil, err
-	}
+// usersInfo runs {usersInfo: filter} in db on c, logged in as as; op names
+// it in errors.
+func (p *Pool) usersInfo(ctx context.Context, c *mongo.Client, dep Deployment, as Identity, db string, filter bson.D, op string) ([]User, error) {
 	var reply struct {
 		Users []struct {
 			User       string   `bson:"user"`

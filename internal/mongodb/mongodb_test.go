@@ -272,6 +272,15 @@ func TestPasswordLifecycle(t *testing.T) {
 	if err != nil || missing != nil {
 		t.Fatalf("UserInfo(no-such-user) = %+v, %v; want nil, nil", missing, err)
 	}
+	// A user reading itself with a password about to change leaves no
+	// shared client behind (a rotation does that once per credential).
+	clients := p.Len()
+	if self, err := p.UserInfo(ctx, dep, user, "admin", user.Username); err != nil || self == nil {
+		t.Fatalf("UserInfo as the user itself = %+v, %v", self, err)
+	}
+	if p.Len() != clients {
+		t.Errorf("UserInfo kept a client for its identity: %d shared clients, want %d", p.Len(), clients)
+	}
 
 	// The admin (a parent credential) changes the password.
 	second := "second-Secret-2"
