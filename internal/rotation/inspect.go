@@ -119,9 +119,12 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 		return st, nil
 	}
 	if len(notWritten) > 0 {
-		st.Rotation = adoptable(ctx, req, st.Latest, primaryValue, foreign)
+		pending, listed := pendingEscrows(ctx, req)
+		if listed {
+			st.Rotation = adoptable(req, st.Latest, primaryValue, foreign, pending)
+		}
 		if st.Rotation == nil {
-			notWritten = interrupted(ctx, req, notWritten, foreign)
+			notWritten = interrupted(req, notWritten, foreign, pending)
 			st.Drift = append(st.Drift, notWritten...)
 		}
 	}
@@ -156,17 +159,7 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 // provider wrote and did not finish (its escrow version is still enabled):
 // not "a version the last rotation did not write", but what it is and what
 // the next apply does about it.
-func interrupted(ctx context.Context, req InspectRequest, drift []string, foreign map[string]string) []string {
-	pending := map[string]bool{}
-	if req.Escrow.Vault != nil {
-		if escrows, err := req.Escrow.Vault.SecretVersions(ctx, req.Escrow.SecretName); err == nil {
-			for _, e := range escrows {
-				if e.Enabled {
-					pending[e.Tags[keyvault.TagRotationID]] = true
-				}
-			}
-		}
-	}
+func interrupted(req InspectRequest, drift []string, foreign map[string]string, pending map[string]bool) []string {
 	var out []string
 	said := map[string]bool{}
 	for _, d := range drift {
@@ -193,9 +186,9 @@ func interrupted(ctx context.Context, req InspectRequest, drift []string, foreig
 // another one, when that rotation is a roll-back, or when its escrow version
 // is still enabled (it is running, or died before finishing: the next apply
 // finishes it).
-func adoptable(ctx context.Context, req InspectRequest, latest map[string]string, primary keyvault.SecretValue, foreign map[string]string) *AdoptedRotation {
+func adoptable(req InspectRequest, latest map[string]string, primary keyvault.SecretValue, foreign map[string]string, pending map[string]bool) *AdoptedRotation {
 	id := primary.Tags[keyvault.TagRotationID]
-	if id == "" || strings.HasSuffix(id, rollbackSuffix) || req.Escrow.Vault == nil {
+	if id == "" || strings.HasSuffix(id, rollbackSuffix) || pending[id] {
 		return nil
 	}
 	for _, other := range foreign {
@@ -205,32 +198,38 @@ func adoptable(ctx context.Context, req InspectRequest, latest map[string]string
 	}
 	versions := map[string]string{}
 	for _, b := range req.Bindings {
-		if latest[b.ID()] == "" {
+		// Every binding must hold that rotation's version: one still
+		// holding our last rotation's was not written by it.
+		if _, moved := foreign[b.ID()]; !moved || latest[b.ID()] == "" {
 			return nil
 		}
 		versions[b.ID()] = latest[b.ID()]
-	}
-	// Bindings that still hold our last rotation's version were not written
-	// by the other rotation: it is not adoptable as a whole.
-	for _, b := range req.Bindings {
-		if _, moved := foreign[b.ID()]; !moved {
-			return nil
-		}
-	}
-	escrows, err := req.Escrow.Vault.SecretVersions(ctx, req.Escrow.SecretName)
-	if err != nil && !errors.Is(err, keyvault.ErrSecretNotFound) {
-		return nil
-	}
-	for _, e := range escrows {
-		if e.Enabled && e.Tags[keyvault.TagRotationID] == id {
-			return nil
-		}
 	}
 	at, err := time.Parse(time.RFC3339, primary.Tags[keyvault.TagRotatedAt])
 	if err != nil {
 		return nil
 	}
 	return &AdoptedRotation{ID: id, RotatedAt: at, Versions: versions}
+}
+
+// pendingEscrows lists the rotation ids of the enabled escrow versions:
+// rotations that are running, or died before finishing. listed is false when
+// the escrow is unknown or could not be read, and nothing may be adopted.
+func pendingEscrows(ctx context.Context, req InspectRequest) (pending map[string]bool, listed bool) {
+	pending = map[string]bool{}
+	if req.Escrow.Vault == nil {
+		return pending, false
+	}
+	escrows, err := req.Escrow.Vault.SecretVersions(ctx, req.Escrow.SecretName)
+	if err != nil && !errors.Is(err, keyvault.ErrSecretNotFound) {
+		return pending, false
+	}
+	for _, e := range escrows {
+		if e.Enabled {
+			pending[e.Tags[keyvault.TagRotationID]] = true
+		}
+	}
+	return pending, true
 }
 
 // ParentLogs checks that the parent's password of record (the latest value
