@@ -1,0 +1,119 @@
+package mongodb
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// HostStatus is what one seed host answered to hello.
+type HostStatus struct {
+	Host string
+	// SetName is the replica set the host belongs to ("" for a standalone).
+	SetName string
+	// Writable is true for a primary or standalone.
+	Writable bool
+	Err      error
+}
+
+// Probe checks that the deployment answers: it sends hello, without
+// credentials, to every seed host in parallel. It succeeds when at least one
+// host answers and every host that answers belongs to dep.ReplicaSet (or to
+// no replica set when none is configured). Hosts that are down are tolerated
+// as long as one answers: a replica set member under maintenance must not
+// block a plan.
+func (p *Pool) Probe(ctx context.Context, dep Deployment) error {
+	statuses, err := p.Hello(ctx, dep)
+	if err != nil {
+		return err
+	}
+	var answered int
+	var problems []string
+	for _, st := range statuses {
+		if st.Err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", st.Host, st.Err))
+			continue
+		}
+		answered++
+		if st.SetName != dep.ReplicaSet {
+			want := "no replica set"
+			if dep.ReplicaSet != "" {
+				want = fmt.Sprintf("replica set %q", dep.ReplicaSet)
+			}
+			got := "is a standalone server"
+			if st.SetName != "" {
+				got = fmt.Sprintf("belongs to replica set %q", st.SetName)
+			}
+			return &Error{Op: "probe", Deployment: dep, Kind: KindConfig,
+				Err: fmt.Errorf("host %s %s, but the device is configured with %s", st.Host, got, want)}
+		}
+	}
+	if answered == 0 {
+		kind := KindUnreachable
+		for _, st := range statuses {
+			if k := Classify(st.Err); k != KindUnreachable {
+				kind = k
+			}
+		}
+		return &Error{Op: "probe", Deployment: dep, Kind: kind,
+			Err: fmt.Errorf("no host answered hello: %s", strings.Join(problems, "; "))}
+	}
+	return nil
+}
+
+// Hello sends hello, without credentials, to every seed host directly and
+// reports each answer.
+func (p *Pool) Hello(ctx context.Context, dep Deployment) ([]HostStatus, error) {
+	if err := dep.Validate(); err != nil {
+		return nil, &Error{Op: "probe", Deployment: dep, Kind: KindConfig, Err: err}
+	}
+	hosts := dep.normalizedHosts()
+	out := make([]HostStatus, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = p.helloOne(ctx, dep, h)
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+func (p *Pool) helloOne(ctx context.Context, dep Deployment, host string) HostStatus {
+	one := dep
+	one.Hosts = []string{host}
+	st := HostStatus{Host: host}
+	// Dial first: the driver turns a refused connection into a server
+	// selection timeout, which would make a typo in the address cost the
+	// whole ServerSelectionTimeout instead of failing at once.
+	dialer := net.Dialer{Timeout: p.defaults.ConnectTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", host)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	_ = conn.Close()
+	c, err := p.connect(one, nil, true)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	var reply struct {
+		SetName           string `bson:"setName"`
+		IsWritablePrimary bool   `bson:"isWritablePrimary"`
+	}
+	if err := c.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&reply); err != nil {
+		st.Err = err
+		return st
+	}
+	st.SetName = reply.SetName
+	st.Writable = reply.IsWritablePrimary
+	return st
+}
