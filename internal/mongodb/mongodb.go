@@ -35,6 +35,11 @@ var Mechanisms = []string{MechanismSCRAMSHA256, MechanismSCRAMSHA1}
 const (
 	FallbackConnectTimeout         = 10 * time.Second
 	FallbackServerSelectionTimeout = 15 * time.Second
+	// FallbackWriteTimeout bounds a user change (updateUser) from the
+	// client's side. The server is told to give up sooner (maxTimeMS two
+	// thirds of it, wtimeout half of it), so that on a healthy connection the
+	// server's answer, not the client's timeout, says what happened.
+	FallbackWriteTimeout = 30 * time.Second
 )
 
 // Defaults are the provider-level MongoDB settings every client inherits.
@@ -44,6 +49,10 @@ type Defaults struct {
 	// ServerSelectionTimeout bounds how long an operation waits for a
 	// suitable server (it is what an unreachable deployment costs).
 	ServerSelectionTimeout time.Duration
+	// WriteTimeout bounds how long the client waits for a user change
+	// (updateUser, with w: "majority") before it gives up and treats the
+	// outcome as unknown.
+	WriteTimeout time.Duration
 	// CAFile is a PEM bundle trusted for TLS deployments that name no CA of
 	// their own. Empty means the system roots.
 	CAFile string

@@ -39,6 +39,9 @@ func NewPool(d Defaults) *Pool {
 	if d.ServerSelectionTimeout <= 0 {
 		d.ServerSelectionTimeout = FallbackServerSelectionTimeout
 	}
+	if d.WriteTimeout <= 0 {
+		d.WriteTimeout = FallbackWriteTimeout
+	}
 	salt := make([]byte, 32)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails on supported platforms.
 	return &Pool{defaults: d, salt: salt, clients: map[string]*pooledClient{}}

@@ -15,9 +15,12 @@ type HostStatus struct {
 	Host string
 	// SetName is the replica set the host belongs to ("" for a standalone).
 	SetName string
-	// Writable is true for a primary or standalone.
+	// Writable is true for a primary, a standalone or a router.
 	Writable bool
-	Err      error
+	// Router is true for a mongos of a sharded cluster (hello's msg is
+	// "isdbgrid").
+	Router bool
+	Err    error
 }
 
 // Probe checks that the deployment answers: it sends hello, without
@@ -108,6 +111,7 @@ func (p *Pool) helloOne(ctx context.Context, dep Deployment, host string) HostSt
 	var reply struct {
 		SetName           string `bson:"setName"`
 		IsWritablePrimary bool   `bson:"isWritablePrimary"`
+		Msg               string `bson:"msg"`
 	}
 	if err := c.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&reply); err != nil {
 		st.Err = err
@@ -115,5 +119,35 @@ func (p *Pool) helloOne(ctx context.Context, dep Deployment, host string) HostSt
 	}
 	st.SetName = reply.SetName
 	st.Writable = reply.IsWritablePrimary
+	st.Router = reply.Msg == "isdbgrid"
 	return st
+}
+
+// Routers lists the hosts of dep that answer hello as mongos routers of a
+// sharded cluster, in seed order (none for a replica set or a single host).
+// Each router caches users for up to userCacheInvalidationIntervalSecs
+// (30 s by default), so a change made through one and a login through
+// another can disagree for that long: a rotation pins every decision to one
+// of them (PinnedTo) and waits for the others (AwaitLogin).
+func (p *Pool) Routers(ctx context.Context, dep Deployment) []string {
+	if dep.ReplicaSet != "" || len(dep.Hosts) < 2 {
+		return nil
+	}
+	statuses, err := p.Hello(ctx, dep)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, st := range statuses {
+		if st.Err == nil && st.Router {
+			out = append(out, st.Host)
+		}
+	}
+	return out
+}
+
+// PinnedTo returns dep reached through host alone (a direct connection).
+func (d Deployment) PinnedTo(host string) Deployment {
+	d.Hosts = []string{host}
+	return d
 }

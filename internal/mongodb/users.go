@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -12,15 +13,21 @@ import (
 )
 
 // VerifyLogin performs a fresh SCRAM login as id on a new, unshared client and
-// runs ping. It is the proof that a password works: a pooled client may hold
-// connections authenticated before the password changed.
+// runs ping on the primary. It is the proof that a password works: a pooled
+// client may hold connections authenticated before the password changed.
+//
+// The login is on the primary, never on a secondary: a secondary applies
+// user changes after a lag, so the old password still logs in there for a
+// while, and a decision about which password MongoDB holds taken from it
+// could throw away the only copy of the new one. With no primary reachable
+// the error is KindUnreachable: unknown, not "refused".
 func (p *Pool) VerifyLogin(ctx context.Context, dep Deployment, id Identity) error {
 	c, err := p.connect(dep, &id, false)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
-	if err := c.Ping(ctx, readpref.PrimaryPreferred()); err != nil {
+	if err := c.Ping(ctx, readpref.Primary()); err != nil {
 		return wrap("log in", dep, id.String(), err)
 	}
 	return nil
@@ -110,6 +117,14 @@ func (p *Pool) usersInfo(ctx context.Context, c *mongo.Client, dep Deployment, a
 // would still run the command, so two rotations of one account could both
 // "succeed". On a fresh login, a self-rotation changes the password only if
 // it is still the one the caller knows.
+//
+// The command carries writeConcern {w: "majority", wtimeout} and a maxTimeMS,
+// both shorter than the client's own wait (Defaults.WriteTimeout), so that a
+// nil error means a majority of a replica set has the change (a w:1 change
+// can be rolled back by a failover after Key Vault already holds the new
+// password). The error classifies the outcome: NotApplied(err) when the
+// server proved it did not run, KindWriteConcern when it applied on the
+// primary but a majority was not confirmed in time, anything else unknown.
 func (p *Pool) ChangePassword(ctx context.Context, dep Deployment, as Identity, user Identity, newPassword string, mechanisms []string) error {
 	if newPassword == "" {
 		return &Error{Op: "change password", Deployment: dep, Kind: KindConfig, Err: errors.New("new password is empty")}
@@ -119,11 +134,17 @@ func (p *Pool) ChangePassword(ctx context.Context, dep Deployment, as Identity, 
 		return err
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	wait := p.defaults.WriteTimeout
 	cmd := bson.D{{Key: "updateUser", Value: user.Username}, {Key: "pwd", Value: newPassword}}
 	if len(mechanisms) > 0 {
 		cmd = append(cmd, bson.E{Key: "mechanisms", Value: slices.Clone(mechanisms)})
 	}
-	if err := c.Database(user.authSource()).RunCommand(ctx, cmd).Err(); err != nil {
+	cmd = append(cmd,
+		bson.E{Key: "writeConcern", Value: bson.D{{Key: "w", Value: "majority"}, {Key: "wtimeout", Value: (wait / 2).Milliseconds()}}},
+		bson.E{Key: "maxTimeMS", Value: (wait * 2 / 3).Milliseconds()})
+	cctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := c.Database(user.authSource()).RunCommand(cctx, cmd).Err(); err != nil {
 		return wrap("change the password of "+user.String()+" as "+as.String(), dep, as.String(), err)
 	}
 	return nil
@@ -134,5 +155,33 @@ func (p *Pool) ChangePassword(ctx context.Context, dep Deployment, as Identity, 
 func (p *Pool) forgetIfRejected(ctx context.Context, dep Deployment, id Identity, err error) {
 	if Classify(err) == KindAuthentication {
 		p.Forget(context.WithoutCancel(ctx), dep, id)
+	}
+}
+
+// AwaitLogin waits, polling every step, until id logs in on each of hosts
+// (each reached alone) or within runs out, and returns the hosts that still
+// refused it then. It is how a rotation on a sharded cluster waits for the
+// routers whose user cache still holds the previous password.
+func (p *Pool) AwaitLogin(ctx context.Context, dep Deployment, id Identity, hosts []string, within, step time.Duration) []string {
+	deadline := time.Now().Add(within)
+	pending := slices.Clone(hosts)
+	for {
+		var still []string
+		for _, h := range pending {
+			if p.VerifyLogin(ctx, dep.PinnedTo(h), id) != nil {
+				still = append(still, h)
+			}
+		}
+		pending = still
+		if len(pending) == 0 || !time.Now().Add(step).Before(deadline) {
+			return pending
+		}
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return pending
+		case <-t.C:
+		}
 	}
 }
