@@ -1,0 +1,89 @@
+package mongodb
+
+import (
+	"context"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Privilege is one entry of connectionStatus's authenticatedUserPrivileges:
+// actions on a resource.
+type Privilege struct {
+	// DB and Collection name the resource; DB "" with Collection "" is every
+	// database (the server's "any normal resource").
+	DB, Collection string
+	// AnyResource is {anyResource: true}, which covers everything.
+	AnyResource bool
+	// Cluster is {cluster: true}, which covers no database.
+	Cluster bool
+	Actions []string
+}
+
+// Privileges are what the server says a session may do.
+type Privileges []Privilege
+
+// AllowsOnDatabase reports whether action is granted on the database db
+// itself, the resource user-management actions (changeOwnPassword,
+// changePassword, viewUser) are checked against: a privilege on {db, ""},
+// on every database {"", ""}, or on anyResource. A privilege on one
+// collection, or on the cluster, does not count.
+func (ps Privileges) AllowsOnDatabase(action, db string) bool {
+	for _, p := range ps {
+		if !slices.Contains(p.Actions, action) && !slices.Contains(p.Actions, "anyAction") {
+			continue
+		}
+		if p.AnyResource || (!p.Cluster && p.Collection == "" && (p.DB == db || p.DB == "")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Login performs a fresh login as id on the primary, as VerifyLogin does,
+// and returns the session's privileges from connectionStatus with
+// showPrivileges: true, a command every authenticated user may run. known
+// is false when the server did not list them (FerretDB, which has no
+// privileges, and services that leave the field out): callers then cannot
+// check, and must not conclude that nothing is granted.
+func (p *Pool) Login(ctx context.Context, dep Deployment, id Identity) (privs Privileges, known bool, err error) {
+	c, err := p.connect(dep, &id, false)
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	var reply struct {
+		AuthInfo struct {
+			Privileges *[]struct {
+				Resource struct {
+					DB          *string `bson:"db"`
+					Collection  *string `bson:"collection"`
+					AnyResource bool    `bson:"anyResource"`
+					Cluster     bool    `bson:"cluster"`
+				} `bson:"resource"`
+				Actions []string `bson:"actions"`
+			} `bson:"authenticatedUserPrivileges"`
+		} `bson:"authInfo"`
+	}
+	cmd := bson.D{{Key: "connectionStatus", Value: 1}, {Key: "showPrivileges", Value: true}}
+	if err := c.Database("admin").RunCommand(ctx, cmd).Decode(&reply); err != nil {
+		return nil, false, wrap("log in", dep, id.String(), err)
+	}
+	if reply.AuthInfo.Privileges == nil {
+		return nil, false, nil
+	}
+	for _, e := range *reply.AuthInfo.Privileges {
+		pr := Privilege{AnyResource: e.Resource.AnyResource, Cluster: e.Resource.Cluster, Actions: e.Actions}
+		if e.Resource.DB != nil {
+			pr.DB = *e.Resource.DB
+		}
+		if e.Resource.Collection != nil {
+			pr.Collection = *e.Resource.Collection
+		}
+		if !pr.AnyResource && !pr.Cluster && e.Resource.DB == nil {
+			continue // a resource shape this code does not know covers nothing it checks
+		}
+		privs = append(privs, pr)
+	}
+	return privs, true, nil
+}
