@@ -380,15 +380,12 @@ func (r *credentialRotationResource) checkImported(ctx context.Context, plan *cr
 		return ""
 	}
 	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
-		Written: written, LastRotationID: state.LastRotationID.ValueString(), Escrow: rq.Escrow})
+		Written: written, LastRotationID: state.LastRotationID.ValueString(), Escrow: rq.Escrow, SelfRotation: rq.Parent == nil})
 	if err != nil {
 		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
 		return ""
 	}
-	if st.Unverified != "" {
-		resp.Diagnostics.AddWarning("Could not check the password against MongoDB",
-			who+": the Key Vault value could not be tried against MongoDB, so this plan cannot tell whether it still logs in: "+st.Unverified)
-	}
+	inspectWarnings(who, rq, st, &resp.Diagnostics)
 	for id, version := range st.Adopted {
 		written[id] = version
 	}
@@ -692,7 +689,7 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	written := map[string]string{}
 	resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
 	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
-		Written: written, Escrow: rq.Escrow})
+		Written: written, Escrow: rq.Escrow, SelfRotation: rq.Parent == nil})
 	if err != nil {
 		resp.Diagnostics.Append(keyVaultErrorDiagnostic(who, err))
 		return
@@ -703,10 +700,7 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 		state.adopt(ctx, a, &resp.Diagnostics)
 		tflog.Info(ctx, "adopted a rotation made outside this resource", map[string]any{"credential": rq.Account.String(), "rotation_id": a.ID})
 	}
-	if st.Unverified != "" {
-		resp.Diagnostics.AddWarning("Could not check the password against MongoDB",
-			who+": the Key Vault value could not be tried against MongoDB, so this plan cannot tell whether it still logs in: "+st.Unverified)
-	}
+	inspectWarnings(who, rq, st, &resp.Diagnostics)
 	if st.ExposedAt != nil {
 		state.ExposedAt = types.StringValue(st.ExposedAt.UTC().Format(time.RFC3339))
 	}
@@ -733,7 +727,14 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 func (r *credentialRotationResource) warnIfParentLocked(ctx context.Context, rq rotation.Request, who string, diags *diag.Diagnostics) {
 	p := rq.Parent
 	key := rq.Deployment.String() + "|" + p.Account.String() + "|" + p.Source.ID()
-	err := r.data.checkParentOnce(key, func() error { return rotation.ParentLogs(ctx, rq.Mongo, rq.Deployment, *p) })
+	status, err := r.data.checkParentOnce(key, func() (rotation.ParentStatus, error) { return rotation.ParentLogs(ctx, rq.Mongo, rq.Deployment, *p) })
+	if err == nil && status.Known {
+		if missing := rotation.MissingPrivilege(status.Privileges, rq.Account, true); missing != "" {
+			diags.AddWarning("Parent credential lacks a MongoDB privilege",
+				fmt.Sprintf("%s: MongoDB says its parent %s lacks the %s action on the database of %s, so this credential's next rotation would fail at preflight (nothing would change). %s",
+					who, p.Account.String(), missing, rq.Account.String(), rotation.PrivilegeAdvice(rq.Account, &p.Account)))
+		}
+	}
 	if err != nil && mongodb.Classify(err) == mongodb.KindAuthentication {
 		diags.AddWarning("Parent credential's password does not log in",
 			fmt.Sprintf("%s: the password of its parent %s in %s no longer logs in to MongoDB, so this credential's next rotation would fail. "+
@@ -841,6 +842,7 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 		Account:         cred.identity(""),
 		Policy:          pwPolicy,
 		VersionLifetime: sp.MaxAge,
+		MajorityWait:    r.data.ReplicationWait,
 	}
 	if m.Syncs.IsNull() || m.Syncs.IsUnknown() || len(m.Syncs.Elements()) == 0 {
 		diags.AddError("Reference not available", who+": syncs is empty or not known yet, so nothing was read or changed. "+
@@ -950,4 +952,19 @@ func (r *credentialRotationResource) binding(ctx context.Context, obj types.Obje
 		Scope:           scope.System.ValueString() + "/" + scope.Environment.ValueString(),
 		CreateIfMissing: s.CreateIfMissing.ValueBool(),
 	}, diags
+}
+
+// inspectWarnings turns what a refresh found but is not drift into
+// warnings: a login check that could not run, a privilege the account lacks
+// for its next rotation.
+func inspectWarnings(who string, rq rotation.Request, st *rotation.Status, diags *diag.Diagnostics) {
+	if st.Unverified != "" {
+		diags.AddWarning("Could not check the password against MongoDB",
+			who+": the Key Vault value could not be tried against MongoDB, so this plan cannot tell whether it still logs in: "+st.Unverified)
+	}
+	if st.MissingPrivilege != "" {
+		diags.AddWarning("Credential lacks a MongoDB privilege",
+			fmt.Sprintf("%s: MongoDB says %s lacks the %s action on its database, so its next rotation would fail at preflight (nothing would change). %s",
+				who, rq.Account.String(), st.MissingPrivilege, rotation.PrivilegeAdvice(rq.Account, nil)))
+	}
 }

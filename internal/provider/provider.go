@@ -37,6 +37,7 @@ import (
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
+	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 )
 
 var (
@@ -93,6 +94,8 @@ type providerKeyVaultModel struct {
 type providerMongoDBModel struct {
 	ConnectTimeout         types.String `tfsdk:"connect_timeout"`
 	ServerSelectionTimeout types.String `tfsdk:"server_selection_timeout"`
+	WriteTimeout           types.String `tfsdk:"write_timeout"`
+	ReplicationWait        types.String `tfsdk:"replication_wait"`
 	CACertFile             types.String `tfsdk:"ca_cert_file"`
 }
 
@@ -227,6 +230,18 @@ func (p *seguraProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 						Optional:            true,
 						MarkdownDescription: fmt.Sprintf("Time an operation waits for a suitable server, i.e. what an unreachable deployment costs, as a Go duration. Default `%s`.", mongodb.FallbackServerSelectionTimeout),
 						Validators:          []validator.String{positiveDuration()},
+					},
+					"write_timeout": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: fmt.Sprintf("Time the provider waits for one password change (`updateUser` with write concern `majority`) before it treats the outcome as unknown, as a Go duration. "+
+							"The server is told to give up sooner (`maxTimeMS` two thirds of it, `wtimeout` half of it), so on a healthy connection the server's answer says what happened. Default `%s`.", mongodb.FallbackWriteTimeout),
+						Validators: []validator.String{positiveDuration()},
+					},
+					"replication_wait": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: fmt.Sprintf("On a replica set, how long a rotation waits for a password change applied on the primary to reach a majority of members before it rolls the change back, as a Go duration. "+
+							"Key Vault is written only once a majority has the change, so a failover cannot undo a password applications already read. Default `%s`.", rotation.DefaultMajorityWait),
+						Validators: []validator.String{positiveDuration()},
 					},
 					"ca_cert_file": schema.StringAttribute{
 						Optional:            true,
@@ -492,6 +507,10 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if d, ok := parseDurationAttr(mg.ServerSelectionTimeout); ok {
 		mongoDefaults.ServerSelectionTimeout = d
 	}
+	if d, ok := parseDurationAttr(mg.WriteTimeout); ok {
+		mongoDefaults.WriteTimeout = d
+	}
+	replicationWait, _ := parseDurationAttr(mg.ReplicationWait)
 
 	data := &providerData{
 		KeyVault: keyvault.NewPool(keyvault.Options{
@@ -502,6 +521,7 @@ func (p *seguraProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			DisableInstanceDiscovery:             az.AuthorityHost != "",
 		}, cred, credName),
 		MongoDB:                              mongodb.NewPool(mongoDefaults),
+		ReplicationWait:                      replicationWait,
 		Environment:                          az.Environment,
 		VaultDNSSuffix:                       env.vaultDNSSuffix,
 		DefaultTenantID:                      az.TenantID,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segura-community/terraform-provider-segura/internal/keyvault"
 	"github.com/segura-community/terraform-provider-segura/internal/mongodb"
+	"github.com/segura-community/terraform-provider-segura/internal/rotation"
 )
 
 // providerData is built once per provider configuration in Configure and
@@ -20,6 +21,8 @@ type providerData struct {
 	KeyVault *keyvault.Pool
 	// MongoDB hands out one *mongo.Client per (deployment, identity).
 	MongoDB *mongodb.Pool
+	// ReplicationWait is rotation.Request.MajorityWait (zero: its default).
+	ReplicationWait time.Duration
 
 	// Environment is the Azure cloud name: public, usgovernment or china.
 	Environment string
@@ -42,16 +45,17 @@ type providerData struct {
 }
 
 type parentCheck struct {
-	once sync.Once
-	err  error
+	once   sync.Once
+	status rotation.ParentStatus
+	err    error
 }
 
 // checkParentOnce runs check once per key and returns its result.
-func (d *providerData) checkParentOnce(key string, check func() error) error {
+func (d *providerData) checkParentOnce(key string, check func() (rotation.ParentStatus, error)) (rotation.ParentStatus, error) {
 	v, _ := d.parentChecks.LoadOrStore(key, &parentCheck{})
 	c, _ := v.(*parentCheck) // only *parentCheck is stored
-	c.once.Do(func() { c.err = check() })
-	return c.err
+	c.once.Do(func() { c.status, c.err = check() })
+	return c.status, c.err
 }
 
 // VaultURLFor returns the public-cloud style URL of a vault name in the

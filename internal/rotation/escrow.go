@@ -192,7 +192,7 @@ func (r *run) concurrentChange(ctx context.Context) (other, version, password st
 			continue
 		}
 		v, err := e.Vault.GetSecretValue(ctx, e.SecretName, p.Version)
-		if err == nil && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(v.Value)) == nil {
+		if err == nil && r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(v.Value)) == nil {
 			return strings.TrimSuffix(p.Tags[keyvault.TagRotationID], takeoverSuffix), p.Version, v.Value, true
 		}
 	}

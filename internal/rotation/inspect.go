@@ -30,6 +30,9 @@ type InspectRequest struct {
 	// Escrow, when its Vault is set, lets Inspect adopt a rotation this
 	// resource did not make: see Status.Adopted.
 	Escrow Escrow
+	// SelfRotation says the account changes its own password, so its
+	// privileges to do so are checked on the login (Status.MissingPrivilege).
+	SelfRotation bool
 }
 
 // AdoptedRotation is a rotation of the same credential that the caller did
@@ -61,6 +64,11 @@ type Status struct {
 	// Unverified explains why the login check could not run (MongoDB
 	// unreachable); empty when it ran.
 	Unverified string
+	// MissingPrivilege, for a self-rotating account whose password logs in,
+	// names the action the server says the account lacks to change its own
+	// password ("" when nothing is missing or the server lists no
+	// privileges): the next rotation would fail at preflight.
+	MissingPrivilege string
 	// Rotation is set when the latest versions are a finished rotation the
 	// caller did not make; they are then not reported as drift, and the
 	// caller records that rotation as the last one.
@@ -140,7 +148,18 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 	}
 	id := req.Account
 	id.Password = pw
-	if err := req.Mongo.VerifyLogin(ctx, req.Deployment, id); err != nil {
+	// On a sharded cluster, the router a rotation pins its decisions to: a
+	// router whose user cache has not refreshed yet would report drift that
+	// is not there.
+	dep := req.Deployment
+	if routers := req.Mongo.Routers(ctx, dep); len(routers) > 0 {
+		dep = dep.PinnedTo(routers[0])
+	}
+	privs, known, err := req.Mongo.Login(ctx, dep, id)
+	if err == nil && known && req.SelfRotation {
+		st.MissingPrivilege = MissingPrivilege(privs, req.Account, false)
+	}
+	if err != nil {
 		if st.Rotation != nil {
 			// Only a rotation whose password logs in is adopted.
 			st.Rotation = nil
@@ -232,21 +251,30 @@ func pendingEscrows(ctx context.Context, req InspectRequest) (pending map[string
 	return pending, true
 }
 
+// ParentStatus is what ParentLogs learnt about a parent that logs in.
+type ParentStatus struct {
+	// Privileges are the parent session's privileges, when Known.
+	Privileges mongodb.Privileges
+	Known      bool
+}
+
 // ParentLogs checks that the parent's password of record (the latest value
-// of its Source binding) logs in as the parent. It returns nil when it does,
-// an error classified by mongodb.Classify when MongoDB refused or could not
-// be reached, and a Key Vault error when the secret could not be read. A
-// child's refresh uses it to warn that its next rotation would fail.
-func ParentLogs(ctx context.Context, mongo *mongodb.Pool, dep mongodb.Deployment, p Parent) error {
+// of its Source binding) logs in as the parent, and reads the parent's
+// privileges on that login. It returns an error classified by
+// mongodb.Classify when MongoDB refused or could not be reached, and a Key
+// Vault error when the secret could not be read. A child's refresh uses it
+// to warn that its next rotation would fail.
+func ParentLogs(ctx context.Context, mongo *mongodb.Pool, dep mongodb.Deployment, p Parent) (ParentStatus, error) {
 	v, err := p.Source.Vault.GetSecretValue(ctx, p.Source.SecretName, "")
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", p.Source.describe(), err)
+		return ParentStatus{}, fmt.Errorf("reading %s: %w", p.Source.describe(), err)
 	}
 	pw, err := secretvalue.Parse(p.Source.Format, v.Value)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.Source.describe(), err)
+		return ParentStatus{}, fmt.Errorf("%s: %w", p.Source.describe(), err)
 	}
 	id := p.Account
 	id.Password = pw
-	return mongo.VerifyLogin(ctx, dep, id)
+	privs, known, err := mongo.Login(ctx, dep, id)
+	return ParentStatus{Privileges: privs, Known: known}, err
 }

@@ -138,6 +138,36 @@ type Request struct {
 	// Progress, when set, hears each step as it completes, in words with no
 	// password (the segura_rotate action shows them while it runs).
 	Progress func(message string)
+	// MajorityWait bounds how long a change applied on the primary may take
+	// to reach a majority of a replica set before it is rolled back;
+	// DefaultMajorityWait when zero.
+	MajorityWait time.Duration
+	// RouterCacheWait bounds how long a rotation on a sharded cluster waits
+	// for every router to accept the new password before it writes Key
+	// Vault anyway (with a warning); DefaultRouterCacheWait when zero.
+	RouterCacheWait time.Duration
+}
+
+// Defaults of Request's waits.
+const (
+	DefaultMajorityWait = time.Minute
+	// DefaultRouterCacheWait is the server's default
+	// userCacheInvalidationIntervalSecs (30 s) with a margin.
+	DefaultRouterCacheWait = 35 * time.Second
+)
+
+func (req Request) majorityWait() time.Duration {
+	if req.MajorityWait > 0 {
+		return req.MajorityWait
+	}
+	return DefaultMajorityWait
+}
+
+func (req Request) routerCacheWait() time.Duration {
+	if req.RouterCacheWait > 0 {
+		return req.RouterCacheWait
+	}
+	return DefaultRouterCacheWait
 }
 
 // Result is what a rotation did; it holds no password.
@@ -248,6 +278,12 @@ type run struct {
 	// mechs are the SCRAM mechanisms updateUser keeps credentials for: the
 	// ones the user has (usersInfo), read at preflight.
 	mechs []string
+	// dep is where every MongoDB command of the rotation goes: the device's
+	// deployment, pinned to one router on a sharded cluster (routers, in
+	// seed order; the first is the pinned one), so that no decision mixes
+	// the user caches of two routers.
+	dep     mongodb.Deployment
+	routers []string
 }
 
 func (r *run) actor(pw string) mongodb.Identity {
@@ -271,6 +307,10 @@ func (r *run) account(pw string) mongodb.Identity {
 // password the change will authenticate with.
 func (r *run) preflight(ctx context.Context) error {
 	r.mongoState = "unchanged"
+	r.dep = r.req.Deployment
+	if r.routers = r.req.Mongo.Routers(ctx, r.req.Deployment); len(r.routers) > 0 {
+		r.dep = r.req.Deployment.PinnedTo(r.routers[0])
+	}
 	for _, b := range r.req.Bindings {
 		s, err := b.Vault.LatestSecret(ctx, b.SecretName)
 		if err != nil {
@@ -309,15 +349,15 @@ func (r *run) preflight(ctx context.Context) error {
 			candidates, notes = more, append(notes, moreNotes...)
 		}
 		for _, c := range candidates {
-			err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(c.password))
+			privs, known, err := r.req.Mongo.Login(ctx, r.dep, r.account(c.password))
 			if err == nil {
 				r.accountOld = c.password
 				r.result.PasswordSource = c.source
 				r.adopted = c.escrowVersion
-				return nil
+				return r.checkPrivileges(privs, known)
 			}
 			if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
-				return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+unreachableAdvice(k))
+				return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+r.advice(err))
 			}
 			tried = append(tried, c.source+": login refused")
 		}
@@ -341,9 +381,10 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 			"Nothing was changed. Fix the parent binding's value_format or the secret's value, then apply again.")
 	}
 	r.actorPassword = pw
-	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.actor("")); err != nil {
+	privs, known, err := r.req.Mongo.Login(ctx, r.dep, r.actor(""))
+	if err != nil {
 		if mongodb.Classify(err) != mongodb.KindAuthentication || !r.awaitParentPassword(ctx) {
-			advice := unreachableAdvice(mongodb.Classify(err))
+			advice := r.advice(err)
 			if mongodb.Classify(err) == mongodb.KindAuthentication {
 				advice = fmt.Sprintf("The password in %s does not log in as the parent, and no rotation of the parent was seen finishing within %s. "+
 					"Fix the parent first (its own segura_credential_rotation, or the secret's value), then apply again.", p.Source.describe(), parentWait)
@@ -361,7 +402,59 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 			break
 		}
 	}
+	if err != nil {
+		// The parent's password came from its escrow (awaitParentPassword):
+		// its privileges are read with that one.
+		privs, known, _ = r.req.Mongo.Login(ctx, r.dep, r.actor(""))
+	}
+	return r.checkPrivileges(privs, known)
+}
+
+// checkPrivileges fails the preflight, before anything is staged, when the
+// server lists the acting user's privileges and they do not allow the
+// change: changeOwnPassword (or changePassword) on the account's database
+// for a self-rotation, changePassword on the account's database for a
+// parent (the target user's database: userAdmin on admin does not cover a
+// user in orders). A server that lists none (known false) is not checked.
+func (r *run) checkPrivileges(privs mongodb.Privileges, known bool) error {
+	if !known {
+		return nil
+	}
+	if missing := MissingPrivilege(privs, r.req.Account, r.req.Parent != nil); missing != "" {
+		actor := r.req.Account.String()
+		if r.req.Parent != nil {
+			actor = "the parent " + r.req.Parent.Account.String()
+		}
+		return r.fail(StagePreflight, "checking the privileges of "+actor,
+			fmt.Errorf("%s lacks the %s action on the database %s", actor, missing, authDB(r.req.Account)),
+			"Nothing was changed: no escrow was staged and no secret was written. "+r.privilegeAdvice())
+	}
 	return nil
+}
+
+// MissingPrivilege returns the action privs lack to change account's
+// password ("" when nothing is missing): changeOwnPassword for the account
+// itself (changePassword also does), changePassword on the account's
+// database for a parent.
+func MissingPrivilege(privs mongodb.Privileges, account mongodb.Identity, byParent bool) string {
+	db := authDB(account)
+	switch {
+	case privs.AllowsOnDatabase("changePassword", db):
+		return ""
+	case byParent:
+		return "changePassword"
+	case privs.AllowsOnDatabase("changeOwnPassword", db):
+		return ""
+	default:
+		return "changeOwnPassword"
+	}
+}
+
+func authDB(id mongodb.Identity) string {
+	if id.AuthSource == "" {
+		return mongodb.DefaultAuthSource
+	}
+	return id.AuthSource
 }
 
 // awaitParentPassword finds the parent's current password after the one
@@ -402,7 +495,7 @@ func (r *run) awaitParentPassword(ctx context.Context) bool {
 			tried[pw] = true
 			id := p.Account
 			id.Password = pw
-			if r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, id) == nil {
+			if r.req.Mongo.VerifyLogin(ctx, r.dep, id) == nil {
 				r.actorPassword = pw
 				return true
 			}
@@ -520,42 +613,60 @@ func (r *run) writtenCandidates(ctx context.Context, tried []candidate) ([]candi
 	return out, notes
 }
 
-// change runs updateUser. If the command's outcome is unknown (the
-// connection broke), logins tell which password MongoDB now has.
+// change runs updateUser and decides, from the server's answer and, when
+// that is lost, from logins on the primary, what MongoDB now holds:
+//
+//   - nil: a majority has the new password;
+//   - a writeConcernError, or a lost reply after which the new password logs
+//     in on the primary: applied, durability pending: wait for a majority;
+//   - an error code that proves updateUser never ran (mongodb.NotApplied):
+//     nothing changed, the escrow is aborted;
+//   - anything else (a broken connection, a timeout, a step-down mid-command):
+//     unknown. Even when the previous password still logs in on the primary
+//     the command may still apply, so the escrow stays pending.
 func (r *run) change(ctx context.Context, newPassword string) error {
-	err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(r.accountOld), r.account(""), newPassword, r.mechs)
-	if err == nil {
-		r.mongoState = "has the new password"
-		return nil
-	}
+	err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(r.accountOld), r.account(""), newPassword, r.mechs)
 	// A refused login means updateUser never ran: the password it logged in
 	// with (the account's or the parent's) changed after preflight.
 	refused := mongodb.Classify(err) == mongodb.KindAuthentication
 	if refused && r.req.Parent != nil && r.awaitParentPassword(ctx) {
 		// The parent rotated after our preflight: change with its new password.
-		if err = r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(""), r.account(""), newPassword, r.mechs); err == nil {
-			r.mongoState = "has the new password"
-			return nil
-		}
+		err = r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(""), r.account(""), newPassword, r.mechs)
 		refused = mongodb.Classify(err) == mongodb.KindAuthentication
 	}
-	if !refused && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)) == nil {
-		// The change went through even though the reply was lost.
-		r.mongoState = "has the new password"
-		return nil
+	switch {
+	case err == nil:
+		return r.changed(ctx, newPassword)
+	case mongodb.Classify(err) == mongodb.KindWriteConcern:
+		return r.awaitMajority(ctx, newPassword, err)
+	case !refused && mongodb.NotApplied(err):
+		return r.refusedByServer(ctx, err)
 	}
-	if !refused && r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)) == nil {
-		r.finishEscrow(ctx, escrowAborted)
+	if !refused && r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(newPassword)) == nil {
+		// The change went through even though the reply was lost; whether a
+		// majority has it is not known.
+		return r.awaitMajority(ctx, newPassword, err)
+	}
+	if !refused && r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(r.accountOld)) == nil {
+		// The primary still has the previous password, but a command that
+		// timed out or lost its connection may still apply: the escrow keeps
+		// the new password until a later rotation is certain it is not
+		// MongoDB's.
+		r.mongoState = "still accepted the previous password on the primary when checked, but the updateUser whose reply was lost may yet apply"
 		return r.fail(StageChange, "changing the password in MongoDB", err,
-			"MongoDB kept the previous password (verified) and no secret was written. "+unreachableAdvice(mongodb.Classify(err)))
+			fmt.Sprintf("No bound secret was written, and applications keep the previous password. The new password stays pending in the escrow secret %s, in case the command applies late; the next apply tries both passwords and finishes from whichever MongoDB accepts. %s",
+				r.req.Escrow.ID(), r.advice(err)))
 	}
 	// Rotations that started together may still be moving the password
 	// (each makes at most two updateUser calls), so a miss is retried a
 	// few times before giving up on naming the other rotation.
 	for attempt := 1; ; attempt++ {
 		if other, version, theirs, ok := r.concurrentChange(ctx); ok {
-			if r.adoptAndRetry(ctx, version, theirs, newPassword) {
-				return nil
+			if ok, cerr := r.adoptAndRetry(ctx, version, theirs, newPassword); ok {
+				if cerr != nil {
+					return r.awaitMajority(ctx, newPassword, cerr)
+				}
+				return r.changed(ctx, newPassword)
 			}
 			r.finishEscrow(ctx, escrowAborted)
 			return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
@@ -576,10 +687,81 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 		return r.fail(StageChange, "changing the password in MongoDB", err,
 			"The password this rotation logged in with was changed after its preflight, by another rotation or by a person; this one wrote no secret. Run terraform plan again: it shows whether the Key Vault value still logs in, and the next apply starts from any password the bound secrets, the escrow or bootstrap_password_wo hold.")
 	}
-	r.mongoState = "is in an unknown state (neither password could be verified)"
+	r.mongoState = "is in an unknown state (neither password could be verified on the primary)"
 	return r.fail(StageChange, "changing the password in MongoDB", err,
 		fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply tries it and the previous password and finishes the rotation.", r.req.Escrow.ID()))
 }
+
+// refusedByServer ends a rotation whose updateUser the server answered with
+// an error that proves it did not run: nothing changed.
+func (r *run) refusedByServer(ctx context.Context, err error) error {
+	code, name, _ := mongodb.ServerCode(err)
+	r.mongoState = fmt.Sprintf("was not changed (the server refused updateUser with code %d %s, so it never ran)", code, name)
+	r.finishEscrow(ctx, escrowAborted)
+	return r.fail(StageChange, "changing the password in MongoDB", err,
+		"No secret was written and applications keep the previous password. "+r.advice(err))
+}
+
+// changed is reached once a majority has the new password: on a sharded
+// cluster it then waits for the other routers, whose user caches may still
+// refuse it.
+func (r *run) changed(ctx context.Context, newPassword string) error {
+	r.mongoState = "has the new password"
+	if len(r.routers) > 1 {
+		if stale := r.req.Mongo.AwaitLogin(ctx, r.dep, r.account(newPassword), r.routers[1:], r.req.routerCacheWait(), majorityPollStep); len(stale) > 0 {
+			r.result.Warnings = append(r.result.Warnings, fmt.Sprintf(
+				"the routers %s still refused the new password of %s %s after the change (their user cache refreshes every userCacheInvalidationIntervalSecs, 30 s by default); "+
+					"the previous password keeps working there until they refresh, and applications that read the new one from Key Vault may be refused through them until then.",
+				strings.Join(stale, ", "), r.req.Account.String(), r.req.routerCacheWait()))
+		}
+	}
+	return nil
+}
+
+// awaitMajority is reached when updateUser applied on the primary but a
+// majority was not confirmed (a writeConcernError, or a lost reply after
+// which the new password logs in on the primary). Key Vault must not get a
+// password a failover can undo, so the same change is sent again with
+// w: "majority" (a later write confirmed on a majority implies the earlier
+// one) until a majority confirms, for up to MajorityWait; past that MongoDB
+// is rolled back to the previous password, which every lagging member
+// still has.
+func (r *run) awaitMajority(ctx context.Context, newPassword string, cause error) error {
+	r.mongoState = "has the new password on the primary, not yet confirmed on a majority of members"
+	deadline := time.Now().Add(r.req.majorityWait())
+	actorPw := newPassword
+	if r.req.Parent != nil {
+		actorPw = r.actorPassword
+	}
+	for time.Now().Before(deadline) {
+		err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(actorPw), r.account(""), newPassword, r.mechs)
+		if err == nil {
+			return r.changed(ctx, newPassword)
+		}
+		cause = err
+		if mongodb.NotApplied(err) || sleep(ctx, majorityPollStep) != nil {
+			break
+		}
+	}
+	what := fmt.Sprintf("waiting up to %s for a majority of members to confirm the change", r.req.majorityWait())
+	if r.accountOld == "" {
+		return r.fail(StageChange, what, cause, fmt.Sprintf("No bound secret was written. The new password is kept in the escrow secret %s; the next apply finds it and finishes once the replica set is healthy (check rs.status() for members that are down or lagging).", r.req.Escrow.ID()))
+	}
+	rbErr := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(actorPw), r.account(""), r.accountOld, r.mechs)
+	if rbErr != nil && mongodb.Classify(rbErr) != mongodb.KindWriteConcern {
+		return r.fail(StageChange, what, cause, fmt.Sprintf("Rolling back to the previous password also failed (%v). No bound secret was written; the new password is kept in the escrow secret %s, and the next apply tries both passwords and finishes.", rbErr, r.req.Escrow.ID()))
+	}
+	if err := r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(r.accountOld)); err != nil {
+		return r.fail(StageChange, what, cause, fmt.Sprintf("MongoDB was rolled back but the previous password does not log in on the primary (%v). No bound secret was written; the new password is kept in the escrow secret %s, and the next apply tries both passwords and finishes.", err, r.req.Escrow.ID()))
+	}
+	r.mongoState = "has the previous password again on the primary (rolled back and verified), which every lagging member still has"
+	r.finishEscrow(ctx, escrowAborted)
+	return r.fail(StageChange, what, cause,
+		"No secret was written, so Key Vault never held a password a failover could undo, and applications keep the previous one. Check the replica set (rs.status(): members down or lagging, a write concern it cannot meet), then apply again.")
+}
+
+// majorityPollStep is how often awaitMajority and the router wait try again.
+const majorityPollStep = 500 * time.Millisecond
 
 // MongoNotChangedLoginRefused is Error.MongoDB when the login for updateUser
 // was refused, so this rotation cannot have changed the password.
@@ -605,23 +787,24 @@ func sleep(ctx context.Context, d time.Duration) error {
 // earlier rotation, which this one staged after and so owns the account
 // over, had just changed the password: it takes that rotation's password
 // (from its escrow) as the current one and changes it again, so the account
-// does not wait for a later apply. It reports whether the change went through.
-func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword string) bool {
+// does not wait for a later apply. It reports whether the change went
+// through (with the writeConcernError when a majority did not confirm it).
+func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword string) (bool, error) {
 	if r.req.Parent != nil {
-		return false // a parent's change does not fail for that reason
+		return false, nil // a parent's change does not fail for that reason
 	}
 	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
-		return false // a later rotation owns the account: leave it to that one
+		return false, nil // a later rotation owns the account: leave it to that one
 	}
 	if r.takeOver(ctx, version) != nil {
-		return false
+		return false, nil
 	}
-	if r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(theirs), r.account(""), newPassword, r.mechs) != nil {
-		return false
+	err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(theirs), r.account(""), newPassword, r.mechs)
+	if err != nil && mongodb.Classify(err) != mongodb.KindWriteConcern {
+		return false, nil
 	}
 	r.accountOld, r.adopted = theirs, version
-	r.mongoState = "has the new password"
-	return true
+	return true, err
 }
 
 // write sets the new password as a new version of every bound secret. The
@@ -726,10 +909,12 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 	if r.req.Parent != nil {
 		actorPw = r.actorPassword
 	}
-	if err := r.req.Mongo.ChangePassword(ctx, r.req.Deployment, r.actor(actorPw), r.account(""), r.accountOld, r.mechs); err != nil {
+	// A writeConcernError still means the primary has the previous password
+	// again, which the login below proves; the members that lag never lost it.
+	if err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(actorPw), r.account(""), r.accountOld, r.mechs); err != nil && mongodb.Classify(err) != mongodb.KindWriteConcern {
 		return r.fail(StageWrite, what, cause, "Rolling MongoDB back also failed ("+err.Error()+"). "+r.pendingAdvice(failed))
 	}
-	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(r.accountOld)); err != nil {
+	if err := r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(r.accountOld)); err != nil {
 		return r.fail(StageWrite, what, cause, "MongoDB was rolled back but the previous password does not log in ("+err.Error()+"). "+r.pendingAdvice(failed))
 	}
 	r.mongoState = "has the previous password again (rolled back and verified)"
@@ -793,7 +978,7 @@ func (r *run) pendingAdvice(failed int) string {
 // verify proves the rotation: a fresh SCRAM login with the new password, and
 // every written version read back equal to what was written.
 func (r *run) verify(ctx context.Context, newPassword string) error {
-	if err := r.req.Mongo.VerifyLogin(ctx, r.req.Deployment, r.account(newPassword)); err != nil {
+	if err := r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(newPassword)); err != nil {
 		other, cerr := r.otherRotationStagedLater(ctx)
 		if cerr != nil || other == "" {
 			other, _, _, _ = r.concurrentChange(ctx)
@@ -869,7 +1054,7 @@ func (r *run) readMechanisms(ctx context.Context) {
 	if db == "" {
 		db = mongodb.DefaultAuthSource
 	}
-	u, err := r.req.Mongo.UserInfo(ctx, r.req.Deployment, r.actor(r.accountOld), db, r.req.Account.Username)
+	u, err := r.req.Mongo.UserInfo(ctx, r.dep, r.actor(r.accountOld), db, r.req.Account.Username)
 	if err != nil || u == nil || len(u.Mechanisms) == 0 {
 		why := "the user was not found"
 		if err != nil {
@@ -896,19 +1081,58 @@ func (r *run) readMechanisms(ctx context.Context) {
 	r.mechs = keep
 }
 
-func unreachableAdvice(k mongodb.Kind) string {
-	switch k {
+// advice says what to do about a MongoDB failure of this rotation, from
+// the server's code: who needs which privilege on which database, which
+// host is not the primary, which server refused what.
+func (r *run) advice(err error) string {
+	switch mongodb.Classify(err) {
 	case mongodb.KindUnreachable:
-		return "Check that the device's address, port and TLS settings are right and that it is up, then apply again."
+		return "Check that the device's address, port and TLS settings are right and that it is up (on a replica set: that a primary is elected), then apply again."
+	case mongodb.KindNotPrimary:
+		return "The host that answered is not the primary of its replica set: set replica_set on the device and list the members in hosts, so the provider finds the primary, then apply again."
 	case mongodb.KindUnauthorized:
-		return "The user may not run updateUser: grant it changeOwnPassword (self-rotation) or use a parent credential with userAdmin."
+		return r.privilegeAdvice()
 	case mongodb.KindUserNotFound:
 		return "The user does not exist in its auth database: create it, or fix the credential's username / auth_database."
 	case mongodb.KindAuthentication:
 		return "The password was refused: set bootstrap_password_wo to the current password, or fix the parent's secret."
+	case mongodb.KindRefused:
+		code, name, _ := mongodb.ServerCode(err)
+		return fmt.Sprintf("The server refused updateUser with code %d %s, which proves the command did not run; fix what its message says (a hosted service may not allow password changes through the wire protocol: see the MongoDB setup guide), then apply again.", code, name)
 	default:
 		return "Fix the cause and apply again."
 	}
+}
+
+// privilegeAdvice gives the mongosh commands that grant what a rotation
+// needs: changeOwnPassword on the account's database for a self-rotation,
+// changePassword (and viewUser, to keep the user's SCRAM mechanisms) on the
+// account's database for a parent.
+func (r *run) privilegeAdvice() string {
+	return PrivilegeAdvice(r.req.Account, parentAccount(r.req.Parent))
+}
+
+func parentAccount(p *Parent) *mongodb.Identity {
+	if p == nil {
+		return nil
+	}
+	return &p.Account
+}
+
+// PrivilegeAdvice says, with the mongosh commands, how to grant what
+// changing account's password needs, done by parent (nil: by itself).
+func PrivilegeAdvice(account mongodb.Identity, parent *mongodb.Identity) string {
+	db := authDB(account)
+	if parent != nil {
+		return fmt.Sprintf("The parent %s needs the changePassword action on the database %s, the target user's database (userAdmin on admin does not cover a user in another database), and viewUser there to keep the user's SCRAM mechanisms. "+
+			"Grant them in mongosh: db.getSiblingDB(%q).createRole({role: \"seguraRotateUsers\", privileges: [{resource: {db: %q, collection: \"\"}, actions: [\"changePassword\", \"viewUser\"]}], roles: []}); "+
+			"db.getSiblingDB(%q).grantRolesToUser(%q, [{role: \"seguraRotateUsers\", db: %q}]). Then apply again.",
+			parent.String(), db, db, db, authDB(*parent), parent.Username, db)
+	}
+	return fmt.Sprintf("%s needs the changeOwnPassword action on its database %s to change its own password (built-in roles such as readWrite do not grant it). "+
+		"Grant it in mongosh: db.getSiblingDB(%q).createRole({role: \"seguraChangeOwnPassword\", privileges: [{resource: {db: %q, collection: \"\"}, actions: [\"changeOwnPassword\"]}], roles: []}); "+
+		"db.getSiblingDB(%q).grantRolesToUser(%q, [{role: \"seguraChangeOwnPassword\", db: %q}]). Or rotate it through a parent credential. Then apply again.",
+		account.String(), db, db, db, db, account.Username, db)
 }
 
 func newRotationID() string {
