@@ -178,6 +178,8 @@ type Result struct {
 	Versions map[string]string
 	// PasswordSource says where the previous password was found.
 	PasswordSource string
+	// Account is the account whose password changed (user@authdb).
+	Account string
 	// Warnings are problems that did not fail the rotation.
 	Warnings []string
 }
@@ -189,7 +191,7 @@ func Rotate(ctx context.Context, req Request) (*Result, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	r := &run{req: req, result: &Result{RotationID: newRotationID(), RotatedAt: req.Now.UTC(), Versions: map[string]string{}}}
+	r := &run{req: req, result: &Result{RotationID: newRotationID(), RotatedAt: req.Now.UTC(), Versions: map[string]string{}, Account: req.Account.String()}}
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
@@ -642,20 +644,36 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	case !refused && mongodb.NotApplied(err):
 		return r.refusedByServer(ctx, err)
 	}
-	if !refused && r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(newPassword)) == nil {
-		// The change went through even though the reply was lost; whether a
-		// majority has it is not known.
-		return r.awaitMajority(ctx, newPassword, err)
-	}
-	if !refused && r.accountOld != "" && r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(r.accountOld)) == nil {
-		// The primary still has the previous password, but a command that
-		// timed out or lost its connection may still apply: the escrow keeps
-		// the new password until a later rotation is certain it is not
-		// MongoDB's.
-		r.mongoState = "still accepted the previous password on the primary when checked, but the updateUser whose reply was lost may yet apply"
-		return r.fail(StageChange, "changing the password in MongoDB", err,
-			fmt.Sprintf("No bound secret was written, and applications keep the previous password. The new password stays pending in the escrow secret %s, in case the command applies late; the next apply tries both passwords and finishes from whichever MongoDB accepts. %s",
-				r.req.Escrow.ID(), r.advice(err)))
+	// The outcome is unknown: ask the primary which password it takes. A
+	// command that lost its connection may be applying at this very moment,
+	// so when neither password logs in the question is asked again.
+	for check := 0; !refused && check < outcomeChecks; check++ {
+		if check > 0 && sleep(ctx, time.Duration(check)*outcomeCheckBackoff) != nil {
+			break
+		}
+		newErr := r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(newPassword))
+		if newErr == nil {
+			// The change went through even though the reply was lost;
+			// whether a majority has it is not known.
+			return r.awaitMajority(ctx, newPassword, err)
+		}
+		if r.accountOld == "" {
+			break
+		}
+		oldErr := r.req.Mongo.VerifyLogin(ctx, r.dep, r.account(r.accountOld))
+		if oldErr == nil {
+			// The primary still has the previous password, but a command
+			// that timed out or lost its connection may still apply: the
+			// escrow keeps the new password until a later rotation is
+			// certain it is not MongoDB's.
+			r.mongoState = "still accepted the previous password on the primary when checked, but the updateUser whose connection broke or timed out may yet apply"
+			return r.fail(StageChange, "changing the password in MongoDB", err,
+				fmt.Sprintf("No bound secret was written, and applications keep the previous password. The new password stays pending in the escrow secret %s, in case the command applies late; the next plan shows which password MongoDB takes, and the next apply tries both and finishes from whichever it accepts.",
+					r.req.Escrow.ID()))
+		}
+		if mongodb.Classify(newErr) != mongodb.KindAuthentication || mongodb.Classify(oldErr) != mongodb.KindAuthentication {
+			break // the primary cannot be asked now
+		}
 	}
 	// Rotations that started together may still be moving the password
 	// (each makes at most two updateUser calls), so a miss is retried a
@@ -762,6 +780,13 @@ func (r *run) awaitMajority(ctx context.Context, newPassword string, cause error
 
 // majorityPollStep is how often awaitMajority and the router wait try again.
 const majorityPollStep = 500 * time.Millisecond
+
+// outcomeChecks is how many times a rotation whose updateUser outcome is
+// unknown asks the primary which password it takes, while it refuses both.
+const (
+	outcomeChecks       = 3
+	outcomeCheckBackoff = 300 * time.Millisecond
+)
 
 // MongoNotChangedLoginRefused is Error.MongoDB when the login for updateUser
 // was refused, so this rotation cannot have changed the password.
