@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,6 +105,89 @@ func TestDevstackLifecycle(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDevstackReplicaSet: with --replica-set, devstack.json also names a
+// simulated replica set the driver discovers and writes to with the same
+// admin credentials, and its simulator's admin endpoint; SIGTERM stops it.
+func TestDevstackReplicaSet(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "devstack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--dir", dir, "--replica-set", "--mongodb-tls=false")
+	logPath := filepath.Join(dir, "devstack.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("devstack output:\n%s", out)
+		}
+	})
+
+	cfg := waitForConfig(t, filepath.Join(dir, "devstack.json"), exited)
+	if cfg.MongoDBURI == "" || cfg.MongoDBReplicaSetName != "rs0" || cfg.MongoDBSimAdminURL == "" ||
+		!strings.HasSuffix(cfg.MongoDBReplicaSetURI, "/?replicaSet=rs0") || strings.Count(cfg.MongoDBReplicaSetURI, ",") != 2 {
+		t.Fatalf("devstack.json: replica set %q name %q admin %q (standalone %q)",
+			cfg.MongoDBReplicaSetURI, cfg.MongoDBReplicaSetName, cfg.MongoDBSimAdminURL, cfg.MongoDBURI)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoDBReplicaSetURI).
+		SetAuth(options.Credential{Username: cfg.MongoDBAdminUsername, Password: cfg.MongoDBAdminPassword}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background()) //nolint:errcheck
+	if _, err := client.Database("devstack").Collection("docs").InsertOne(ctx, bson.D{{Key: "x", Value: 1}}); err != nil {
+		t.Fatalf("write to the replica set with devstack.json's admin credentials: %v", err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cfg.MongoDBSimAdminURL+"status", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("simulator admin endpoint: %v", err)
+	}
+	var status struct {
+		Primary string            `json:"primary"`
+		Members []json.RawMessage `json:"members"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&status)
+	resp.Body.Close()
+	if err != nil || status.Primary == "" || len(status.Members) != 3 {
+		t.Errorf("GET status: %v %+v", err, status)
+	}
+	if err := mongoPing(ctx, cfg); err != nil {
+		t.Errorf("the standalone FerretDB still answers: %v", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("devstack exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("devstack still running 30s after SIGTERM")
+	}
+	host := strings.TrimPrefix(strings.Split(cfg.MongoDBReplicaSetURI, ",")[0], "mongodb://")
+	if conn, err := net.DialTimeout("tcp", host, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("replica-set member %s still accepts connections after stop", host)
 	}
 }
 

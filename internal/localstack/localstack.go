@@ -35,6 +35,12 @@ type Config struct {
 	MongoDBTLSURI        string `json:"mongodb_tls_uri,omitempty"`      // TLS listener, no credentials
 	MongoDBCACertFile    string `json:"mongodb_ca_cert_file,omitempty"` // CA of the TLS listener
 
+	// The simulated replica set (devstack -replica-set, package mongosim):
+	// three members in front of FerretDB, same admin credentials as above.
+	MongoDBReplicaSetURI  string `json:"mongodb_replica_set_uri,omitempty"`  // no credentials
+	MongoDBReplicaSetName string `json:"mongodb_replica_set_name,omitempty"` //
+	MongoDBSimAdminURL    string `json:"mongodb_sim_admin_url,omitempty"`    // faults, lag, step-down, grants, status
+
 	VaultURL      string            `json:"vault_url"` // the first vault
 	Vaults        map[string]string `json:"vaults"`    // every vault: name -> URL
 	CACertFile    string            `json:"ca_cert_file"`
