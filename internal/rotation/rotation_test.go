@@ -34,6 +34,9 @@ var (
 	kvPool    *keyvault.Pool
 	admin     *mongo.Client
 	names     atomic.Int64
+	// stopAtExit runs when the package's tests end, last added first
+	// (servers a test file starts only when its tests run).
+	stopAtExit []func()
 )
 
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
@@ -50,6 +53,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = stack.Stop() }()
+	defer func() {
+		for i := len(stopAtExit) - 1; i >= 0; i-- {
+			stopAtExit[i]()
+		}
+	}()
 	kvPool, err = stack.Config.KeyVaultPool(policy.RetryOptions{MaxRetries: 3, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
