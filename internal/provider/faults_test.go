@@ -15,6 +15,7 @@ import (
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
+	"github.com/segura-community/terraform-provider-segura/internal/mongosim"
 	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
 )
 
@@ -115,6 +116,9 @@ type faultScenario struct {
 	minTerraform [2]int
 	// hcl is added to the scenario's configuration.
 	hcl string
+	// sim, when set, gives the scenario a simulated deployment of its own
+	// (a replica set, or mongos routers) instead of the shared FerretDB.
+	sim *mongosim.Options
 }
 
 var faultOrder = map[string]int{}
@@ -347,6 +351,7 @@ func faultScenarios() []faultScenario {
 			expect: regexp.MustCompile(`Rotation failed to write Key Vault.*Rolled back.*restored to the previous password`),
 		},
 	}
+	list = append(list, replicaSetFaultScenarios()...)
 	for i, s := range list {
 		faultOrder[s.name] = i
 	}
@@ -434,6 +439,7 @@ type faultRun struct {
 	c        rotationChain
 	uri      string
 	mongo    *ferretdb.Server
+	sim      *mongosim.Sim
 	ws       *cliWorkspace
 	original string
 	before   map[string]string // bound secret versions before the faulted apply
@@ -456,6 +462,17 @@ func newFaultRun(t *testing.T, stack *testAccLocalStack, sc faultScenario) *faul
 		t.Cleanup(func() { _ = m.Stop() })
 		f.mongo, f.uri = m, m.URI()
 	}
+	if sc.sim != nil {
+		opts := *sc.sim
+		opts.Dir = t.TempDir()
+		opts.AdminUsername, opts.AdminPassword = testAccConfig().MongoDBAdminUsername, testAccConfig().MongoDBAdminPassword
+		sim, err := mongosim.Start(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sim.Stop() })
+		f.sim, f.uri = sim, sim.URI()
+	}
 	n := sc.secrets
 	if n == 0 {
 		n = 2
@@ -466,7 +483,7 @@ func newFaultRun(t *testing.T, stack *testAccLocalStack, sc faultScenario) *faul
 		{resource: "uri", name: name + "-uri", format: secretvalue.ConnectionString},
 	}[:n]
 	f.c = rotationChain{name: name, username: "fm_" + strings.ReplaceAll(name[len("fm-"):], "-", "_"), secrets: secrets}
-	if sc.ownMongo {
+	if sc.ownMongo || sc.sim != nil {
 		f.c.mongoURI = f.uri
 	}
 	if sc.parent {
@@ -476,13 +493,20 @@ func newFaultRun(t *testing.T, stack *testAccLocalStack, sc faultScenario) *faul
 	testAccRecordSecret(f.original)
 	testAccRecordSecret(f.original + "-admin")
 	f.c.arrange(t, f.uri, f.original)
+	if f.sim != nil {
+		f.simSettle()
+	}
 	f.ws = newCLIWorkspace(t)
 	t.Cleanup(f.removeFaults)
 	return f
 }
 
 func (f *faultRun) config(trigger string) string {
-	return strings.Replace(f.c.hcl(), "syncs      =", fmt.Sprintf("triggers = { n = %q }\n  syncs      =", trigger), 1) + f.hcl
+	hcl := strings.Replace(f.c.hcl(), "syncs      =", fmt.Sprintf("triggers = { n = %q }\n  syncs      =", trigger), 1) + f.hcl
+	if f.sim != nil {
+		hcl = f.simConfig(hcl)
+	}
+	return hcl
 }
 
 // applyFault writes the configuration with a changed trigger, so that the
