@@ -35,7 +35,7 @@ func TestLaggingMemberKeepsOldPassword(t *testing.T) {
 	createUser(t, admin, user, oldPw)
 	secs := secondaries(rs)
 	lagging, current := rs.Member(secs[0]), rs.Member(secs[1])
-	const lag = 2 * time.Second
+	const lag = 5 * time.Second // well above three logins on a loaded machine
 	if err := rs.SetUserLag(lagging.Host(), user, lag); err != nil {
 		t.Fatal(err)
 	}

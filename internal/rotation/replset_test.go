@@ -85,7 +85,6 @@ func newSimFixture(t *testing.T) *fixture {
 	f.req.Escrow = Escrow{Vault: v, SecretName: b.SecretName + "-pending"}
 	f.req.MajorityWait = 4 * time.Second
 	t.Cleanup(func() {
-		s.ClearFaults()
 		for _, h := range s.Hosts() {
 			_ = s.SetUserLag(h, f.username, 0)
 		}
@@ -224,10 +223,12 @@ func TestReplicaSetRefusedUpdateUserChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := newSimFixture(t)
 	s := replicaSet(t)
-	if _, err := s.InjectFault(mongosim.Fault{Command: "updateUser", User: f.username, Action: mongosim.FaultError, Code: 2, Errmsg: "simulated bad value"}); err != nil {
+	id, err := s.InjectFault(mongosim.Fault{Command: "updateUser", User: f.username, Action: mongosim.FaultError, Code: 2, Errmsg: "simulated bad value"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := Rotate(context.Background(), f.req)
+	defer s.RemoveFault(id)
+	_, err = Rotate(context.Background(), f.req)
 	var re *Error
 	if !errors.As(err, &re) || !strings.Contains(re.MongoDB, "code 2 BadValue") {
 		t.Fatalf("Rotate = %v, want the refusal with its code", err)
