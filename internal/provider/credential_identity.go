@@ -58,6 +58,9 @@ type account struct {
 
 func (a account) seedList() string { return strings.Join(a.hosts, ",") }
 
+// srvScheme marks an SRV seed list in an account's hosts.
+const srvScheme = "mongodb+srv://"
+
 // importID is the account as `terraform import` takes it: user@authdb on host:port,...
 func (a account) importID() string {
 	return a.username + "@" + a.authDatabase + " on " + a.seedList()
@@ -74,7 +77,11 @@ func parseAccount(s string) (account, error) {
 	}
 	a := account{username: who[:at], authDatabase: who[at+1:]}
 	for _, h := range strings.Split(hosts, ",") {
-		a.hosts = append(a.hosts, mongodb.NormalizeHost(strings.TrimSpace(h), int(mongodb.DefaultPort)))
+		if h = strings.TrimSpace(h); strings.HasPrefix(h, srvScheme) {
+			a.hosts = append(a.hosts, h) // an SRV seed list, as deviceRef.seedList names it
+			continue
+		}
+		a.hosts = append(a.hosts, mongodb.NormalizeHost(h, int(mongodb.DefaultPort)))
 	}
 	return a, nil
 }
@@ -120,11 +127,16 @@ func importedDeviceRef(a account) (types.Object, diag.Diagnostics) {
 		ID: types.StringValue(a.seedList()), Name: types.StringValue(a.seedList()), Type: types.StringValue("mongodb"),
 		Address: types.StringNull(), Hosts: types.ListNull(types.StringType), Port: types.Int64Null(), ReplicaSet: types.StringNull(),
 		TLS: types.BoolNull(), TLSCAFile: types.StringNull(), TLSInsecureSkipVerify: types.BoolNull(),
+		SRVHost: types.StringNull(), TLSCertificateKeyFile: types.StringNull(), TLSAllowInvalidHosts: types.BoolNull(),
+		Options: types.MapNull(types.StringType),
 	}
 	var diags diag.Diagnostics
-	if len(a.hosts) == 1 {
+	switch {
+	case len(a.hosts) == 1 && strings.HasPrefix(a.hosts[0], srvScheme):
+		d.SRVHost = types.StringValue(strings.TrimPrefix(a.hosts[0], srvScheme))
+	case len(a.hosts) == 1:
 		d.Address = types.StringValue(a.hosts[0])
-	} else {
+	default:
 		elems := make([]attr.Value, len(a.hosts))
 		for i, h := range a.hosts {
 			elems[i] = types.StringValue(h)

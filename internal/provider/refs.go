@@ -146,6 +146,10 @@ var deviceRefFields = []refField{
 	{"tls", types.BoolType, false, "Whether the device requires TLS."},
 	{"tls_ca_file", types.StringType, false, "The device's TLS CA bundle."},
 	{"tls_insecure_skip_verify", types.BoolType, false, "Whether the device skips TLS certificate verification."},
+	{"srv_host", types.StringType, false, "The device's `mongodb+srv://` host name."},
+	{"tls_certificate_key_file", types.StringType, false, "The device's TLS client certificate and key file."},
+	{"tls_allow_invalid_hostnames", types.BoolType, false, "Whether the device skips the host name check of TLS certificates."},
+	{"options", types.MapType{ElemType: types.StringType}, false, "The device's extra connection string options."},
 }
 
 // deviceRef is the model of a reference to a segura_device.
@@ -160,6 +164,10 @@ type deviceRef struct {
 	TLS                   types.Bool   `tfsdk:"tls"`
 	TLSCAFile             types.String `tfsdk:"tls_ca_file"`
 	TLSInsecureSkipVerify types.Bool   `tfsdk:"tls_insecure_skip_verify"`
+	SRVHost               types.String `tfsdk:"srv_host"`
+	TLSCertificateKeyFile types.String `tfsdk:"tls_certificate_key_file"`
+	TLSAllowInvalidHosts  types.Bool   `tfsdk:"tls_allow_invalid_hostnames"`
+	Options               types.Map    `tfsdk:"options"`
 }
 
 func deviceRefAttrTypes() map[string]attr.Type { return refAttrTypes(deviceRefFields) }
@@ -175,13 +183,19 @@ func deviceRefAttribute(description string, required bool) schema.SingleNestedAt
 func (d deviceRef) connectionKnown() bool {
 	return !d.Address.IsUnknown() && !d.Hosts.IsUnknown() && !d.Port.IsUnknown() &&
 		!d.ReplicaSet.IsUnknown() && !d.TLS.IsUnknown() && !d.TLSCAFile.IsUnknown() &&
-		!d.TLSInsecureSkipVerify.IsUnknown()
+		!d.TLSInsecureSkipVerify.IsUnknown() && !d.SRVHost.IsUnknown() && !d.TLSCertificateKeyFile.IsUnknown() &&
+		!d.TLSAllowInvalidHosts.IsUnknown() && !d.Options.IsUnknown()
 }
 
 // seedList returns the device's hosts as host:port, the port defaulting to
-// the device's port (27017 when unset).
+// the device's port (27017 when unset). An SRV seed list, whose hosts only
+// DNS knows, stands as the one entry "mongodb+srv://<srv_host>", so that
+// identities, import ids and device comparisons still name it.
 func (d deviceRef) seedList(ctx context.Context) ([]string, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	if !d.SRVHost.IsNull() && !d.SRVHost.IsUnknown() && d.SRVHost.ValueString() != "" {
+		return []string{mongodb.Deployment{SRVHost: d.SRVHost.ValueString()}.Address()}, diags
+	}
 	port := int(mongodb.DefaultPort)
 	if !d.Port.IsNull() && !d.Port.IsUnknown() {
 		port = int(d.Port.ValueInt64())
@@ -205,13 +219,46 @@ func (d deviceRef) seedList(ctx context.Context) ([]string, diag.Diagnostics) {
 // deployment is where and how to connect to the device. It holds no credentials.
 func (d deviceRef) deployment(ctx context.Context) (mongodb.Deployment, diag.Diagnostics) {
 	hosts, diags := d.seedList(ctx)
-	return mongodb.Deployment{
-		Hosts:       hosts,
-		ReplicaSet:  d.ReplicaSet.ValueString(),
-		TLS:         d.TLS.ValueBool(),
-		TLSCAFile:   d.TLSCAFile.ValueString(),
-		TLSInsecure: d.TLSInsecureSkipVerify.ValueBool(),
-	}, diags
+	if !d.SRVHost.IsNull() && d.SRVHost.ValueString() != "" {
+		hosts = nil // the driver resolves SRVHost
+	}
+	dep := mongodb.Deployment{
+		Hosts:                    hosts,
+		SRVHost:                  d.SRVHost.ValueString(),
+		ReplicaSet:               d.ReplicaSet.ValueString(),
+		TLS:                      d.TLS.ValueBool(),
+		TLSCAFile:                d.TLSCAFile.ValueString(),
+		TLSCertificateKeyFile:    d.TLSCertificateKeyFile.ValueString(),
+		TLSInsecure:              d.TLSInsecureSkipVerify.ValueBool(),
+		TLSAllowInvalidHostnames: d.TLSAllowInvalidHosts.ValueBool(),
+	}
+	options, d2 := d.options()
+	diags.Append(d2...)
+	dep.Options = options
+	return dep, diags
+}
+
+// options returns the device's connection string options by canonical
+// name (nil when none); values not known yet are left out.
+func (d deviceRef) options() (map[string]string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if d.Options.IsNull() || d.Options.IsUnknown() {
+		return nil, diags
+	}
+	raw := map[string]string{}
+	for k, v := range d.Options.Elements() {
+		if s, ok := v.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
+			raw[k] = s.ValueString()
+		}
+	}
+	out, err := mongodb.NormalizeOptions(raw)
+	if err != nil {
+		// Not an attribute error: the caller may be a downstream resource,
+		// whose schema has no such path.
+		diags.AddError("Invalid connection string option",
+			fmt.Sprintf("segura_device %q: %v. Fix the device's options.", d.Name.ValueString(), err))
+	}
+	return out, diags
 }
 
 // ---------------------------------------------------------------------------

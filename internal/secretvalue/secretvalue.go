@@ -23,12 +23,14 @@ type Format string
 const (
 	// Password is the bare password.
 	Password Format = "password"
-	// ConnectionString is a mongodb:// URI with the credentials
-	// percent-encoded, the auth source, and the deployment's replica set
-	// and TLS options.
+	// ConnectionString is a mongodb:// URI (mongodb+srv:// for an SRV seed
+	// list) with the credentials percent-encoded, the auth source, the
+	// deployment's replica set and TLS setting, and the device's options.
 	ConnectionString Format = "connection_string"
 	// JSON is an object with username, password, hosts, host, port,
-	// auth_database, and replica_set / tls when set.
+	// auth_database, and replica_set / tls / srv_host / options when set.
+	// For an SRV seed list hosts is empty, host "" and port 0: connect
+	// to mongodb+srv://<srv_host>.
 	JSON Format = "json"
 )
 
@@ -66,14 +68,16 @@ func (a Account) authSource() string {
 
 // jsonValue is the json format's document.
 type jsonValue struct {
-	Username     string   `json:"username"`
-	Password     string   `json:"password"`
-	Hosts        []string `json:"hosts"`
-	Host         string   `json:"host"`
-	Port         int      `json:"port"`
-	AuthDatabase string   `json:"auth_database"`
-	ReplicaSet   string   `json:"replica_set,omitempty"`
-	TLS          bool     `json:"tls,omitempty"`
+	Username     string            `json:"username"`
+	Password     string            `json:"password"`
+	Hosts        []string          `json:"hosts"`
+	Host         string            `json:"host"`
+	Port         int               `json:"port"`
+	AuthDatabase string            `json:"auth_database"`
+	ReplicaSet   string            `json:"replica_set,omitempty"`
+	TLS          bool              `json:"tls,omitempty"`
+	SRVHost      string            `json:"srv_host,omitempty"`
+	Options      map[string]string `json:"options,omitempty"`
 }
 
 // Render lays out password for account in format f.
@@ -86,6 +90,9 @@ func Render(f Format, a Account, password string) (string, error) {
 	case JSON:
 		hosts := normalizedHosts(a.Deployment)
 		host, port := "", mongodb.DefaultPort
+		if a.Deployment.IsSRV() {
+			port = 0
+		}
 		if len(hosts) > 0 {
 			h, p, err := net.SplitHostPort(hosts[0])
 			if err != nil {
@@ -97,6 +104,7 @@ func Render(f Format, a Account, password string) (string, error) {
 		data, err := json.Marshal(jsonValue{
 			Username: a.Username, Password: password, Hosts: hosts, Host: host, Port: port,
 			AuthDatabase: a.authSource(), ReplicaSet: a.Deployment.ReplicaSet, TLS: a.Deployment.TLS,
+			SRVHost: a.Deployment.SRVHost, Options: a.Deployment.Options,
 		})
 		if err != nil {
 			return "", errors.New("render json value: encoding failed")
@@ -116,7 +124,7 @@ func Parse(f Format, value string) (string, error) {
 		}
 		return value, nil
 	case ConnectionString:
-		cs, err := connstring.Parse(value)
+		cs, err := connstring.Parse(withoutSRVLookup(value))
 		if err != nil {
 			// The driver's message can quote the URI; do not pass it on.
 			return "", errors.New("the secret's value is not a valid MongoDB connection string (format connection_string)")
@@ -142,42 +150,30 @@ func Parse(f Format, value string) (string, error) {
 // connectionString builds the URI by hand rather than with net/url: the
 // MongoDB connection string spec wants every reserved character in the
 // credentials percent-encoded, while url.UserPassword leaves sub-delimiters
-// such as '$' and '+' as they are.
+// such as '$' and '+' as they are. The rest (seed list or mongodb+srv://
+// name, authSource, replicaSet, tls and the device's options) is the
+// deployment's ApplicationURI.
 func connectionString(a Account, password string) string {
-	var b strings.Builder
-	b.WriteString("mongodb://")
-	b.WriteString(percentEncode(a.Username))
-	b.WriteByte(':')
-	b.WriteString(percentEncode(password))
-	b.WriteByte('@')
-	b.WriteString(strings.Join(normalizedHosts(a.Deployment), ","))
-	b.WriteString("/?authSource=")
-	b.WriteString(percentEncode(a.authSource()))
-	if a.Deployment.ReplicaSet != "" {
-		b.WriteString("&replicaSet=")
-		b.WriteString(percentEncode(a.Deployment.ReplicaSet))
-	}
-	if a.Deployment.TLS {
-		b.WriteString("&tls=true")
-	}
-	return b.String()
+	return a.Deployment.ApplicationURI(mongodb.PercentEncode(a.Username)+":"+mongodb.PercentEncode(password)+"@", a.authSource())
 }
 
-// percentEncode escapes every byte outside RFC 3986's unreserved set.
-func percentEncode(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+// withoutSRVLookup turns a mongodb+srv:// URI into a mongodb:// one with the
+// same credentials and name, and no options, so that reading the password
+// back does not query DNS (the driver's parser resolves SRV and TXT records
+// of a mongodb+srv:// URI) and cannot fail where DNS does not answer.
+func withoutSRVLookup(value string) string {
+	const srv = "mongodb+srv://"
+	if !strings.HasPrefix(value, srv) {
+		return value
 	}
-	return b.String()
+	rest := value[len(srv):]
+	// The host follows the userinfo's last '@' (credentials are
+	// percent-encoded, so an '@' in them is too).
+	from := strings.LastIndex(rest, "@") + 1
+	if i := strings.IndexAny(rest[from:], "/?"); i >= 0 {
+		rest = rest[:from+i]
+	}
+	return "mongodb://" + rest + "/"
 }
 
 func normalizedHosts(d mongodb.Deployment) []string {

@@ -178,3 +178,66 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+var srvAccount = Account{
+	Deployment: mongodb.Deployment{SRVHost: "orders.ab1cd.example.net", TLS: true, Options: map[string]string{"retryWrites": "false", "w": "majority"}},
+	Username:   "orders_app",
+	AuthSource: "admin",
+}
+
+// TestSRVConnectionString: an SRV device renders a mongodb+srv:// URI with
+// the device's options, and every format's password reads back without any
+// DNS lookup (the driver's parser would resolve a mongodb+srv:// name; no
+// DNS server answers for this one, so a lookup would fail the parse).
+func TestSRVConnectionString(t *testing.T) {
+	for _, pw := range trickyPasswords {
+		value, err := Render(ConnectionString, srvAccount, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(value, "mongodb+srv://orders_app:") ||
+			!strings.HasSuffix(value, "@orders.ab1cd.example.net/?authSource=admin&tls=true&retryWrites=false&w=majority") {
+			t.Errorf("SRV URI: got %q", value)
+		}
+		for _, f := range Formats {
+			v, err := Render(f, srvAccount, pw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := Parse(f, v); err != nil || got != pw {
+				t.Errorf("%s: round trip of %q gave %q, %v", f, pw, got, err)
+			}
+		}
+	}
+	// Options reach the plain seed list's URI too, and the driver reads them.
+	acct := replicaSetAccount
+	acct.Deployment.Options = map[string]string{"retryWrites": "false", "readPreference": "secondaryPreferred"}
+	value, _ := Render(ConnectionString, acct, "pw")
+	cs, err := connstring.ParseAndValidate(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cs.RetryWritesSet || cs.RetryWrites || cs.ReadPreference != "secondaryPreferred" {
+		t.Errorf("options did not reach the connection string: %q", value)
+	}
+}
+
+func TestSRVJSON(t *testing.T) {
+	value, err := Render(JSON, srvAccount, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(value), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"username": "orders_app", "password": "pw", "srv_host": "orders.ab1cd.example.net", "tls": true, "auth_database": "admin",
+		"hosts": []any{}, "host": "", "port": float64(0), "options": map[string]any{"retryWrites": "false", "w": "majority"},
+	}
+	for k, v := range want {
+		if gotJSON, wantJSON := mustJSON(got[k]), mustJSON(v); gotJSON != wantJSON {
+			t.Errorf("%s: got %s, want %s", k, gotJSON, wantJSON)
+		}
+	}
+}
