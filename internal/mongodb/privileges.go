@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
 // Privilege is one entry of connectionStatus's authenticatedUserPrivileges:
@@ -67,7 +68,16 @@ func (p *Pool) Login(ctx context.Context, dep Deployment, id Identity) (privs Pr
 	}
 	cmd := bson.D{{Key: "connectionStatus", Value: 1}, {Key: "showPrivileges", Value: true}}
 	if err := c.Database("admin").RunCommand(ctx, cmd).Decode(&reply); err != nil {
-		return nil, false, wrap("log in", dep, id.String(), err)
+		if Classify(err) != KindRefused {
+			return nil, false, wrap("log in", dep, id.String(), err)
+		}
+		// A server without connectionStatus (Azure Cosmos DB for MongoDB RU
+		// lists it unsupported) logged us in all the same: prove it with
+		// ping, and say the privileges are not known.
+		if err := c.Ping(ctx, readpref.Primary()); err != nil {
+			return nil, false, wrap("log in", dep, id.String(), err)
+		}
+		return nil, false, nil
 	}
 	if reply.AuthInfo.Privileges == nil {
 		return nil, false, nil

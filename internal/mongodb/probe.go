@@ -130,7 +130,18 @@ func (p *Pool) helloOne(ctx context.Context, dep Deployment, host string) HostSt
 // another can disagree for that long: a rotation pins every decision to one
 // of them (PinnedTo) and waits for the others (AwaitLogin).
 func (p *Pool) Routers(ctx context.Context, dep Deployment) []string {
-	if dep.ReplicaSet != "" || len(dep.Hosts) < 2 {
+	if dep.ReplicaSet != "" {
+		return nil
+	}
+	if dep.IsSRV() {
+		// A sharded cluster behind mongodb+srv:// lists its routers in DNS.
+		resolved, err := ResolveSRV(dep)
+		if err != nil || resolved.ReplicaSet != "" {
+			return nil
+		}
+		dep = resolved
+	}
+	if len(dep.Hosts) < 2 {
 		return nil
 	}
 	statuses, err := p.Hello(ctx, dep)
@@ -146,8 +157,10 @@ func (p *Pool) Routers(ctx context.Context, dep Deployment) []string {
 	return out
 }
 
-// PinnedTo returns dep reached through host alone (a direct connection).
+// PinnedTo returns dep reached through host alone (a direct connection),
+// also when dep names its seed list by SRV.
 func (d Deployment) PinnedTo(host string) Deployment {
 	d.Hosts = []string{host}
+	d.SRVHost = ""
 	return d
 }

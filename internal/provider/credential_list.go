@@ -202,7 +202,11 @@ func (l *credentialList) users(ctx context.Context, req list.ListRequest) ([]mon
 // credentialResult is one listed user as a segura_credential on device.
 func credentialResult(ctx context.Context, req list.ListRequest, dep mongodb.Deployment, device types.Object, u mongodb.User) list.ListResult {
 	res := req.NewListResult(ctx)
-	a := account{hosts: dep.Hosts, authDatabase: u.Database, username: u.Username}
+	hosts := dep.Hosts
+	if dep.IsSRV() {
+		hosts = []string{dep.Address()} // the mongodb+srv:// form the import id accepts
+	}
+	a := account{hosts: hosts, authDatabase: u.Database, username: u.Username}
 	res.DisplayName = a.importID()
 	res.Diagnostics.Append(res.Identity.Set(ctx, credentialIdentityModel{
 		DeviceAddress: types.StringValue(a.seedList()), AuthDatabase: types.StringValue(a.authDatabase), Username: types.StringValue(a.username),

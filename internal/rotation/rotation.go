@@ -1048,6 +1048,9 @@ func (r *run) accountTag() string { return AccountTag(r.req.Deployment, r.req.Ac
 // MongoDB users are managed already.
 func AccountTag(dep mongodb.Deployment, account mongodb.Identity) string {
 	hosts := strings.Join(dep.Hosts, ",")
+	if dep.IsSRV() {
+		hosts = dep.Address() // "mongodb+srv://name": only DNS knows the hosts
+	}
 	tag := account.String() + " on " + hosts
 	if len(tag) > keyvault.MaxTagValueLength {
 		sum := sha256.Sum256([]byte(hosts))
@@ -1122,8 +1125,11 @@ func (r *run) advice(err error) string {
 	case mongodb.KindAuthentication:
 		return "The password was refused: set bootstrap_password_wo to the current password, or fix the parent's secret."
 	case mongodb.KindRefused:
+		if svc, ok := mongodb.HostedServiceByAnswer(err); ok {
+			return svc.Advice()
+		}
 		code, name, _ := mongodb.ServerCode(err)
-		return fmt.Sprintf("The server refused updateUser with code %d %s, which proves the command did not run; fix what its message says (a hosted service may not allow password changes through the wire protocol: see the MongoDB setup guide), then apply again.", code, name)
+		return fmt.Sprintf("The server refused the command with code %d %s, which proves it did not run; fix what its message says (a hosted service may not allow password changes through the wire protocol: see the MongoDB setup guide), then apply again.", code, name)
 	default:
 		return "Fix the cause and apply again."
 	}
