@@ -583,5 +583,5 @@ func (p *seguraProvider) ListResources(context.Context) []func() list.ListResour
 }
 
 func (p *seguraProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewCredentialHistoryDataSource}
 }
