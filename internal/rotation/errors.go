@@ -17,7 +17,10 @@ const (
 // MongoDB is in, and what to do (or what the next apply will do). It never
 // holds a password.
 type Error struct {
-	Account string // user@authdb
+	// RotationID is the rotation's id, as in the segura-rotation-id tag of
+	// its escrow version (and of every secret it wrote).
+	RotationID string
+	Account    string // user@authdb
 	Stage   Stage
 	Action  string
 	Err     error
@@ -26,7 +29,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("rotation of %s failed during %s, %s: %v. MongoDB %s. %s", e.Account, e.Stage, e.Action, e.Err, e.MongoDB, e.Advice)
+	return fmt.Sprintf("rotation %s of %s failed during %s, %s: %v. MongoDB %s. %s", e.RotationID, e.Account, e.Stage, e.Action, e.Err, e.MongoDB, e.Advice)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -46,7 +49,7 @@ func (e *ConcurrentChangeError) Error() string {
 }
 
 func (r *run) fail(stage Stage, action string, err error, advice string) error {
-	return &Error{Account: r.req.Account.String(), Stage: stage, Action: action, Err: err, MongoDB: r.mongoState, Advice: advice}
+	return &Error{RotationID: r.result.RotationID, Account: r.req.Account.String(), Stage: stage, Action: action, Err: err, MongoDB: r.mongoState, Advice: advice}
 }
 
 // ConcurrentRotationError means another rotation of the same credential
