@@ -46,7 +46,7 @@ func TestAccHostedServicesThatCannotRotateAreNamed(t *testing.T) {
 		t.Run(string(tc.personality), func(t *testing.T) {
 			t.Parallel()
 			sim := testAccHostedSet(t, tc.personality, "")
-			c := newSimChain(t, sim, "host", false)
+			c := newSimChain(sim, "host", false)
 			original := "Original-Passw0rd-" + c.name
 			testAccRecordSecret(original)
 			// The service's own tooling created the user.
@@ -78,7 +78,7 @@ func TestAccHostedServicesThatCannotRotateAreNamed(t *testing.T) {
 func TestAccAmazonDocumentDBWithItsPrimaryUserAsParent(t *testing.T) {
 	t.Parallel()
 	sim := testAccHostedSet(t, mongosim.PersonalityDocumentDB, "5.0.0")
-	c := newSimChain(t, sim, "docdb", true)
+	c := newSimChain(sim, "docdb", true)
 	original := "Original-Passw0rd-" + c.name
 	testAccRecordSecret(original)
 	testAccRecordSecret(original + "-admin")

@@ -34,7 +34,7 @@ func testAccReplicaSet(t *testing.T) *mongosim.Sim {
 	t.Helper()
 	testAccStack(t)
 	simTargets.once.Do(func() {
-		dir, err := os.MkdirTemp("", "segura-provider-replset-")
+		dir, err := os.MkdirTemp("", "segura-provider-replset-") //nolint:usetesting // shared by the package's tests: it outlives any one of them
 		if err != nil {
 			simTargets.err = err
 			return
@@ -56,7 +56,7 @@ type simChain struct {
 	sim *mongosim.Sim
 }
 
-func newSimChain(t *testing.T, sim *mongosim.Sim, prefix string, parent bool) simChain {
+func newSimChain(sim *mongosim.Sim, prefix string, parent bool) simChain {
 	name := testAccName(prefix)
 	c := rotationChain{
 		name: name, username: usernameFor(name), mongoURI: sim.URI(),
@@ -97,7 +97,7 @@ func testAccSecretVersionCount(t *testing.T, vaultURL, name string) int {
 // revoked again, refresh warns before the next scheduled apply.
 func TestAccPrivilegeMissingFailsBeforeAnythingIsStaged(t *testing.T) {
 	sim := testAccReplicaSet(t)
-	c := newSimChain(t, sim, "priv", false)
+	c := newSimChain(sim, "priv", false)
 	original := "Original-Passw0rd-" + c.name
 	testAccRecordSecret(original)
 	c.arrange(t, sim.URI(), original)
@@ -158,7 +158,7 @@ func TestAccPrivilegeMissingFailsBeforeAnythingIsStaged(t *testing.T) {
 // database, and the commands to grant it there.
 func TestAccParentNeedsChangePasswordOnTheTargetDatabase(t *testing.T) {
 	sim := testAccReplicaSet(t)
-	c := newSimChain(t, sim, "privp", true)
+	c := newSimChain(sim, "privp", true)
 	original := "Original-Passw0rd-" + c.name
 	testAccRecordSecret(original)
 	testAccRecordSecret(original + "-admin")
@@ -202,7 +202,7 @@ func TestAccParentNeedsChangePasswordOnTheTargetDatabase(t *testing.T) {
 
 	sim.Grant(c.parentUser(), "admin", mongosim.Privilege{DB: "orders", Actions: []string{"changePassword", "viewUser"}})
 	ws.MustRun("apply", "-auto-approve", "-input=false")
-	pw, _, err := testAccSecretPassword(t, c.secrets[0])
+	pw, err := testAccSecretPassword(t, c.secrets[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,16 +212,16 @@ func TestAccParentNeedsChangePasswordOnTheTargetDatabase(t *testing.T) {
 }
 
 // testAccSecretPassword returns the password in s's latest version.
-func testAccSecretPassword(t *testing.T, s rotationSecret) (string, string, error) {
+func testAccSecretPassword(t *testing.T, s rotationSecret) (string, error) {
 	resp, err := testAccSecretsClient(t, s.vaultURL()).GetSecret(context.Background(), s.name, "", nil)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	pw, err := secretvalue.Parse(s.format, *resp.Value)
 	if err == nil {
 		testAccRecordSecret(pw)
 	}
-	return pw, resp.ID.Version(), err
+	return pw, err
 }
 
 // testAccMongoLoginDB is testAccMongoLogin for a user of another database.
@@ -240,7 +240,7 @@ func testAccMongoLoginDB(uri, username, db, pw string) error {
 // in with the Key Vault value, on every member.
 func TestAccBothSCRAMMechanismsKeptOnAReplicaSet(t *testing.T) {
 	sim := testAccReplicaSet(t)
-	c := newSimChain(t, sim, "mechs", false)
+	c := newSimChain(sim, "mechs", false)
 	original := "Original-Passw0rd-" + c.name
 	testAccRecordSecret(original)
 	c.arrange(t, sim.URI(), original)
@@ -254,7 +254,7 @@ func TestAccBothSCRAMMechanismsKeptOnAReplicaSet(t *testing.T) {
 	if err := sim.AwaitReplication(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	pw, _, err := testAccSecretPassword(t, c.secrets[0])
+	pw, err := testAccSecretPassword(t, c.secrets[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,11 @@ type Error struct {
 	// its escrow version (and of every secret it wrote).
 	RotationID string
 	Account    string // user@authdb
-	Stage   Stage
-	Action  string
-	Err     error
-	MongoDB string // e.g. "unchanged", "has the new password"
-	Advice  string
+	Stage      Stage
+	Action     string
+	Err        error
+	MongoDB    string // e.g. "unchanged", "has the new password"
+	Advice     string
 }
 
 func (e *Error) Error() string {

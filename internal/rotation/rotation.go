@@ -680,11 +680,11 @@ func (r *run) change(ctx context.Context, newPassword string) error {
 	// few times before giving up on naming the other rotation.
 	for attempt := 1; ; attempt++ {
 		if other, version, theirs, ok := r.concurrentChange(ctx); ok {
-			if ok, cerr := r.adoptAndRetry(ctx, version, theirs, newPassword); ok {
-				if cerr != nil {
-					return r.awaitMajority(ctx, newPassword, cerr)
-				}
+			switch r.adoptAndRetry(ctx, version, theirs, newPassword) {
+			case adoptedChanged:
 				return r.changed(ctx, newPassword)
+			case adoptedNoMajority:
+				return r.awaitMajority(ctx, newPassword, err)
 			}
 			r.finishEscrow(ctx, escrowAborted)
 			return r.fail(StageChange, "changing the password in MongoDB", r.takenOver(other),
@@ -812,25 +812,37 @@ func sleep(ctx context.Context, d time.Duration) error {
 // earlier rotation, which this one staged after and so owns the account
 // over, had just changed the password: it takes that rotation's password
 // (from its escrow) as the current one and changes it again, so the account
-// does not wait for a later apply. It reports whether the change went
-// through (with the writeConcernError when a majority did not confirm it).
-func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword string) (bool, error) {
+// does not wait for a later apply. It says whether the change went through,
+// and whether a majority confirmed it.
+func (r *run) adoptAndRetry(ctx context.Context, version, theirs, newPassword string) adoption {
 	if r.req.Parent != nil {
-		return false, nil // a parent's change does not fail for that reason
+		return notAdopted // a parent's change does not fail for that reason
 	}
 	if other, err := r.otherRotationStagedLater(ctx); err != nil || other != "" {
-		return false, nil // a later rotation owns the account: leave it to that one
+		return notAdopted // a later rotation owns the account (or it cannot be told): leave it
 	}
 	if r.takeOver(ctx, version) != nil {
-		return false, nil
+		return notAdopted
 	}
-	err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(theirs), r.account(""), newPassword, r.mechs)
-	if err != nil && mongodb.Classify(err) != mongodb.KindWriteConcern {
-		return false, nil
+	result := adoptedChanged
+	if err := r.req.Mongo.ChangePassword(ctx, r.dep, r.actor(theirs), r.account(""), newPassword, r.mechs); err != nil {
+		if mongodb.Classify(err) != mongodb.KindWriteConcern {
+			return notAdopted
+		}
+		result = adoptedNoMajority
 	}
 	r.accountOld, r.adopted = theirs, version
-	return true, err
+	return result
 }
+
+// adoption is what adoptAndRetry did.
+type adoption int
+
+const (
+	notAdopted        adoption = iota
+	adoptedChanged             // a majority has the new password
+	adoptedNoMajority          // applied on the primary, a majority not confirmed
+)
 
 // write sets the new password as a new version of every bound secret. The
 // first failure (after azcore's retries) rolls everything back.
