@@ -275,14 +275,14 @@ func TestAllowInvalidHostnamesThroughTheDriver(t *testing.T) {
 	defer p.Close(ctx)
 	dep := Deployment{Hosts: []string{proxy.addr}, TLS: true, TLSCAFile: f.caFile}
 
-	err := p.Probe(ctx, dep)
+	_, err := p.Probe(ctx, dep)
 	if !strings.Contains(fmtErr(err), "x509: certificate is valid for") || !strings.Contains(fmtErr(err), "not 127.0.0.2") {
 		t.Fatalf("probe of 127.0.0.2 with a certificate for 127.0.0.1: %v, want a host name error", err)
 	}
 
 	dep.TLSAllowInvalidHostnames = true
 	dep.TLSCertificateKeyFile = f.clientFile
-	if err := p.Probe(ctx, dep); err != nil {
+	if _, err := p.Probe(ctx, dep); err != nil {
 		t.Fatalf("probe with tls_allow_invalid_hostnames: %v", err)
 	}
 	if err := p.VerifyLogin(ctx, dep, admin()); err != nil {
@@ -295,7 +295,7 @@ func TestAllowInvalidHostnamesThroughTheDriver(t *testing.T) {
 	}
 
 	dep.TLSCAFile = f.otherCAFile
-	if err := p.Probe(ctx, dep); err == nil {
+	if _, err := p.Probe(ctx, dep); err == nil {
 		t.Fatal("probe trusting a CA that did not sign the server's certificate succeeded")
 	}
 }

@@ -199,31 +199,31 @@ func TestProbe(t *testing.T) {
 	p := testPool()
 	defer p.Close(ctx)
 
-	if err := p.Probe(ctx, plainDeployment()); err != nil {
+	if _, err := p.Probe(ctx, plainDeployment()); err != nil {
 		t.Errorf("plain listener: %v", err)
 	}
-	if err := p.Probe(ctx, tlsDeployment()); err != nil {
+	if _, err := p.Probe(ctx, tlsDeployment()); err != nil {
 		t.Errorf("TLS listener: %v", err)
 	}
 
 	// One dead seed host is tolerated when another answers.
 	dep := plainDeployment()
 	dep.Hosts = append(dep.Hosts, freeClosedPort(t))
-	if err := p.Probe(ctx, dep); err != nil {
+	if _, err := p.Probe(ctx, dep); err != nil {
 		t.Errorf("one of two hosts down: %v", err)
 	}
 
 	// The server is a standalone: a configured replica set is a mistake.
 	dep = plainDeployment()
 	dep.ReplicaSet = "rs0"
-	err := p.Probe(ctx, dep)
+	_, err := p.Probe(ctx, dep)
 	if Classify(err) != KindConfig || !strings.Contains(err.Error(), `replica set "rs0"`) {
 		t.Errorf("replica set mismatch: got %v (kind %v)", err, Classify(err))
 	}
 
 	// Nothing listening.
 	dead := Deployment{Hosts: []string{freeClosedPort(t)}}
-	err = p.Probe(ctx, dead)
+	_, err = p.Probe(ctx, dead)
 	if Classify(err) != KindUnreachable {
 		t.Errorf("dead host: got %v (kind %v), want unreachable", err, Classify(err))
 	}
@@ -234,7 +234,7 @@ func TestProbe(t *testing.T) {
 	// TLS listener without trusting its CA.
 	untrusted := tlsDeployment()
 	untrusted.TLSCAFile = ""
-	if err := p.Probe(ctx, untrusted); err == nil {
+	if _, err := p.Probe(ctx, untrusted); err == nil {
 		t.Error("probe of an untrusted TLS server succeeded")
 	}
 }

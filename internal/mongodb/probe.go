@@ -28,11 +28,12 @@ type HostStatus struct {
 // host answers and every host that answers belongs to dep.ReplicaSet (or to
 // no replica set when none is configured). Hosts that are down are tolerated
 // as long as one answers: a replica set member under maintenance must not
-// block a plan.
-func (p *Pool) Probe(ctx context.Context, dep Deployment) error {
+// block a plan. warning is set when no host that answered can take writes
+// (no primary among them): a rotation needs the primary.
+func (p *Pool) Probe(ctx context.Context, dep Deployment) (warning string, err error) {
 	statuses, err := p.Hello(ctx, dep)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var answered int
 	var problems []string
@@ -51,7 +52,7 @@ func (p *Pool) Probe(ctx context.Context, dep Deployment) error {
 			if st.SetName != "" {
 				got = fmt.Sprintf("belongs to replica set %q", st.SetName)
 			}
-			return &Error{Op: "probe", Deployment: dep, Kind: KindConfig,
+			return "", &Error{Op: "probe", Deployment: dep, Kind: KindConfig,
 				Err: fmt.Errorf("host %s %s, but the device is configured with %s", st.Host, got, want)}
 		}
 	}
@@ -62,10 +63,22 @@ func (p *Pool) Probe(ctx context.Context, dep Deployment) error {
 				kind = k
 			}
 		}
-		return &Error{Op: "probe", Deployment: dep, Kind: kind,
+		return "", &Error{Op: "probe", Deployment: dep, Kind: kind,
 			Err: fmt.Errorf("no host answered hello: %s", strings.Join(problems, "; "))}
 	}
-	return nil
+	var answeredHosts []string
+	for _, st := range statuses {
+		if st.Err != nil {
+			continue
+		}
+		if st.Writable {
+			return "", nil
+		}
+		answeredHosts = append(answeredHosts, st.Host)
+	}
+	return fmt.Sprintf("no host that answered (%s) is a writable primary: the replica set has no primary now, or the primary is not in the seed list. "+
+		"A rotation changes the password on the primary: list every member in hosts (with replica_set set, the driver finds the primary among them).",
+		strings.Join(answeredHosts, ", ")), nil
 }
 
 // Hello sends hello, without credentials, to every seed host directly and

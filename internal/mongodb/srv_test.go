@@ -204,7 +204,7 @@ func TestSRVThroughDNS(t *testing.T) {
 	if want := "n1.cluster0.segura.test:" + plainPort; len(resolved.Hosts) != 1 || resolved.Hosts[0] != want {
 		t.Fatalf("resolved hosts %v, want [%s]", resolved.Hosts, want)
 	}
-	if err := p.Probe(ctx, resolved); err != nil {
+	if _, err := p.Probe(ctx, resolved); err != nil {
 		t.Fatalf("probe of the resolved seed list: %v", err)
 	}
 	if err := p.VerifyLogin(ctx, dep, admin()); err != nil {

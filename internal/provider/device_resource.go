@@ -597,8 +597,13 @@ func (r *deviceResource) probe(ctx context.Context, m deviceResourceModel) diag.
 	// hello goes to every host directly: an SRV seed list is resolved
 	// first, as the driver would resolve it.
 	resolved, err := mongodb.ResolveSRV(dep)
+	warning := ""
 	if err == nil {
-		err = r.mongo.Probe(ctx, resolved)
+		warning, err = r.mongo.Probe(ctx, resolved)
+	}
+	if warning != "" {
+		diags.AddWarning("MongoDB device has no writable primary in reach",
+			fmt.Sprintf("segura_device %q: the reachability probe (hello, no credentials) found the deployment, but %s", m.Name.ValueString(), warning))
 	}
 	if err != nil {
 		diags.AddError("MongoDB device did not answer",

@@ -276,3 +276,30 @@ func TestAccBothSCRAMMechanismsKeptOnAReplicaSet(t *testing.T) {
 		}
 	}
 }
+
+// A device whose seed list reaches only secondaries registers, with a
+// warning that rotations need the primary.
+func TestAccDeviceWithOnlySecondariesWarns(t *testing.T) {
+	sim := testAccReplicaSet(t)
+	var secondaries []string
+	for _, h := range sim.Hosts() {
+		if h != sim.Primary() {
+			secondaries = append(secondaries, fmt.Sprintf("%q", h))
+		}
+	}
+	ws := newCLIWorkspace(t)
+	ws.Write(testAccProviderConfig() + fmt.Sprintf(`
+resource "segura_device" "secondaries" {
+  name            = %q
+  hosts           = [%s]
+  replica_set     = %q
+  probe_on_create = true
+}
+`, testAccName("secondaries"), strings.Join(secondaries, ", "), sim.SetName()))
+	out := collapse(ws.MustRun("apply", "-auto-approve", "-input=false"))
+	for _, want := range []string{"MongoDB device has no writable primary in reach", "is a writable primary", "list every member in hosts"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the apply does not say %q:\n%s", want, ftail(out, 3000))
+		}
+	}
+}
