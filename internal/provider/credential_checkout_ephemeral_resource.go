@@ -88,7 +88,7 @@ func (r *credentialCheckoutEphemeralResource) Schema(_ context.Context, _ epheme
 				Optional:            true,
 			},
 			"username": eschema.StringAttribute{
-				MarkdownDescription: "The credential's username.",
+				MarkdownDescription: "The username that goes with the password: the one a `json` or `connection_string` value holds (in dual-account mode, the active account's), else the binding's credential's.",
 				Computed:            true,
 			},
 			"password": eschema.StringAttribute{
@@ -186,6 +186,9 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 	tflog.Info(ctx, "checked out credential", map[string]any{"secret": s.SecretID.ValueString(), "version": secret.Version})
 
 	m.Username = cred.Username
+	if u := usernameInValue(secretvalue.Format(s.ValueFormat.ValueString()), secret.Value); u != "" {
+		m.Username = types.StringValue(u) // dual-account mode: the active account's
+	}
 	m.Password = types.StringValue(pw)
 	m.Value = types.StringValue(secret.Value)
 	m.Version = types.StringValue(secret.Version)

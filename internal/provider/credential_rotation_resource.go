@@ -87,6 +87,13 @@ type credentialRotationResourceModel struct {
 	SecretVersions      types.Map      `tfsdk:"secret_versions"`
 	ExposedAt           types.String   `tfsdk:"exposed_at"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+
+	// Dual-account mode (credential_rotation_dual.go).
+	AlternateCredential          types.Object `tfsdk:"alternate_credential"`
+	AlternateBootstrapPasswordWO types.String `tfsdk:"alternate_bootstrap_password_wo"`
+	ForceWithinOverlap           types.Bool   `tfsdk:"force_within_overlap"`
+	ActiveAccount                types.String `tfsdk:"active_account"`
+	NextAccount                  types.String `tfsdk:"next_account"`
 }
 
 func (r *credentialRotationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -112,6 +119,11 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			"longer logs in to MongoDB. When a rotation is due by the policy, or something drifted, or `triggers` changed, the plan shows " +
 			"an in-place update with the reason in `last_rotation_reason`; otherwise the plan is empty, so " +
 			"`terraform plan -detailed-exitcode` tells CI whether a rotation is pending.\n\n" +
+			"With `alternate_credential` (dual-account, zero-downtime mode) two accounts take turns: each rotation changes the one " +
+			"applications are not using and switches every binding to it, leaving the other's password valid for at least the policy's " +
+			"`overlap_hours`, so no application holding the previous password is refused; `active_account` and `next_account` show " +
+			"which account is used now and which one the next rotation changes. See the " +
+			"[zero-downtime rotation guide](../guides/zero-downtime-rotation.md).\n\n" +
 			"No password is ever stored in state. Destroying the resource leaves the password as it is.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -171,9 +183,14 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			},
 			"rotation_count": schema.Int64Attribute{
 				MarkdownDescription: "How many rotations of the primary secret this resource knows of: one per rotation it made or adopted " +
-					"(a `segura_rotate` action's). Import counts the distinct rotation ids in the tags of the primary secret's versions: every " +
-					"rotation that ever wrote it, from any workspace and from before a `-replace` (roll-backs excluded), so it can be higher than " +
-					"the count in the state it replaces.",
+					"(a `segura_rotate` action's). It changes exactly when a rotation changes the password: it is unknown in a plan " +
+					"that rotates, one higher after that apply, and the same in every plan that does not rotate. That makes it the " +
+					"value to feed another provider's write-only version argument, e.g. `azurerm_key_vault_secret`'s `value_wo_version` " +
+					"with `value_wo` from a `segura_credential_checkout` of this rotation: that provider then re-sends the new password " +
+					"once after each rotation and never otherwise (see the [notifications guide](../guides/notifications.md#pushing-the-password-to-a-consumers-own-store)). " +
+					"Import counts the distinct rotation ids in the tags of the primary secret's versions: every rotation that ever " +
+					"wrote it, from any workspace and from before a `-replace` (roll-backs excluded), so it can be higher than the " +
+					"count in the state it replaces; `terraform apply -replace` starts it at 1 again.",
 				Computed: true,
 			},
 			"last_rotation_id": schema.StringAttribute{
@@ -195,7 +212,47 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			},
 			"exposed_at": schema.StringAttribute{
 				MarkdownDescription: "When the password was last checked out (the `" + keyvault.TagExposedAt + "` tag on the primary secret), " +
-					"which starts the policy's `rotate_after_exposure_hours`; null if never.",
+					"which starts the policy's `rotate_after_exposure_hours`; null if never. In dual-account mode, the active account's password.",
+				Computed: true,
+			},
+			"alternate_credential": func() schema.SingleNestedAttribute {
+				a := rotationCredentialRefAttribute("Turns on dual-account (zero-downtime) mode: a second `segura_credential` on the same device, " +
+					"with the same roles, passed as the whole resource: `alternate_credential = segura_credential.orders_app_b`. The two accounts take " +
+					"turns. Each rotation changes the password of the account applications are not using (`next_account`, the standby) and writes its " +
+					"username and new password to every binding, so it becomes the active one (`active_account`); the previously active account's password " +
+					"is not touched and keeps logging in until the rotation after that, at least the policy's `overlap_hours`. Every binding must carry the " +
+					"username (`value_format` `json` or `connection_string`): the bare `password` format is refused. Which account is active is read from " +
+					"Key Vault: the one the primary secret's newest version names in its `" + keyvault.TagCredential + "` tag (a version that names none " +
+					"holds `credential`'s password). Each account's password of record is the newest version of the primary secret that names it; " +
+					"nothing about them is stored in state. The alternate's parent, if it has one, must be `credential`'s. " +
+					"See the [zero-downtime rotation guide](../guides/zero-downtime-rotation.md).")
+				a.Required, a.Optional = false, true
+				return a
+			}(),
+			"alternate_bootstrap_password_wo": schema.StringAttribute{
+				MarkdownDescription: "The current password of `alternate_credential`, for its first rotation, when no version of the primary secret " +
+					"holds it yet (turning dual-account mode on); not needed when the alternate has a parent. Write-only (Terraform >= 1.11): never stored " +
+					"in state or plan. Tried only when no Key Vault value logs in as the alternate.",
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+			},
+			"force_within_overlap": schema.BoolAttribute{
+				MarkdownDescription: "Dual-account mode: rotate at once when a rotation falls due before the overlap of the standby ends " +
+					"(a `triggers` change, drift, a new binding), cutting the overlap short: applications still holding the standby's old password " +
+					"are refused until they re-read Key Vault. Without it such a rotation waits, and the plan says until when. A rotation after a " +
+					"checkout, a repair of a Key Vault value that no longer logs in, and the finishing of an interrupted rotation never wait.",
+				Optional: true,
+			},
+			"active_account": schema.StringAttribute{
+				MarkdownDescription: "Dual-account mode: the account applications use now (`user@authdb`), the one every binding names; in a " +
+					"plan that rotates, the one they will use after it. Null in single-account mode.",
+				Computed: true,
+			},
+			"next_account": schema.StringAttribute{
+				MarkdownDescription: "Dual-account mode: the account the next rotation changes (`user@authdb`): the standby, or the active account " +
+					"itself when its password was checked out and the policy rotates after a checkout. Its rotation is due at `next_rotation_at`. " +
+					"Null in single-account mode.",
 				Computed: true,
 			},
 		},
@@ -232,6 +289,7 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 		return
 	}
 	const who = "segura_credential_rotation"
+	validateDual(ctx, cfg, cred, resp)
 	if !cfg.Syncs.IsUnknown() && !cfg.Syncs.IsNull() {
 		seen := map[string]int{}
 		objs, d := syncObjects(ctx, cfg.Syncs)
@@ -316,6 +374,9 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if !plan.dual() {
+		plan.ActiveAccount, plan.NextAccount = types.StringNull(), types.StringNull()
+	}
 	// Both follow the primary binding, which the configuration may change.
 	plan.ID = types.StringUnknown()
 	if primary, ok := plan.primary(ctx); ok && !primary.SecretID.IsUnknown() && !primary.SecretID.IsNull() {
@@ -327,6 +388,9 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	if req.State.Raw.IsNull() {
 		plan.markRotating(reasonInitial)
+		if plan.dual() {
+			r.planDualCreate(ctx, &plan, bootstrapsSet(ctx, req.Config), resp)
+		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -348,6 +412,9 @@ func (r *credentialRotationResource) ModifyPlan(ctx context.Context, req resourc
 		// Just imported: refresh could check nothing without the
 		// configuration, so the first plan does.
 		reason = r.checkImported(ctx, &plan, state, written, resp)
+	}
+	if (plan.dual() || state.dual()) && r.planDual(ctx, &plan, state, written, reason, bootstrapsSet(ctx, req.Config), resp) {
+		return
 	}
 	if reason == "" {
 		reason = r.rotationReason(ctx, plan, state, written, &resp.Diagnostics)
@@ -378,6 +445,9 @@ func (r *credentialRotationResource) checkImported(ctx context.Context, plan *cr
 	resp.Diagnostics.Append(d...)
 	if d.HasError() {
 		return ""
+	}
+	if plan.dual() {
+		r.inspectAsActive(ctx, *plan, &rq, who)
 	}
 	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
 		Written: written, LastRotationID: state.LastRotationID.ValueString(), Escrow: rq.Escrow, SelfRotation: rq.Parent == nil})
@@ -552,8 +622,9 @@ func (m credentialRotationResourceModel) nextRotation(ctx context.Context, _ tim
 func (r *credentialRotationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan credentialRotationResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	var bootstrap types.String
+	var bootstrap, altBootstrap types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bootstrap_password_wo"), &bootstrap)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("alternate_bootstrap_password_wo"), &altBootstrap)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -563,7 +634,7 @@ func (r *credentialRotationResource) Create(ctx context.Context, req resource.Cr
 	defer cancel()
 
 	plan.RotationCount = types.Int64Value(0)
-	r.rotate(ctx, &plan, bootstrap.ValueString(), nil, nil, reasonInitial, &resp.Diagnostics)
+	r.rotate(ctx, &plan, [2]string{bootstrap.ValueString(), altBootstrap.ValueString()}, nil, nil, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -575,8 +646,9 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 	var plan, state credentialRotationResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	var bootstrap types.String
+	var bootstrap, altBootstrap types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bootstrap_password_wo"), &bootstrap)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("alternate_bootstrap_password_wo"), &altBootstrap)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -585,6 +657,7 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 		if plan.NextRotationAt.IsUnknown() {
 			plan.NextRotationAt, _ = plan.nextRotation(ctx, r.data.Now())
 		}
+		r.settleDual(ctx, &plan)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(setSecretIdentity(ctx, resp.Identity, plan.ID)...)
 		return
@@ -603,7 +676,7 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 	if !state.SecretVersions.IsNull() && !state.SecretVersions.IsUnknown() {
 		resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
 	}
-	r.rotate(ctx, &plan, bootstrap.ValueString(), observed, written, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
+	r.rotate(ctx, &plan, [2]string{bootstrap.ValueString(), altBootstrap.ValueString()}, observed, written, plan.LastRotationReason.ValueString(), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -615,12 +688,22 @@ func (r *credentialRotationResource) Update(ctx context.Context, req resource.Up
 // rotate runs the protocol and records its results in m. observed holds the
 // latest versions seen when the plan was made, written the versions the last
 // rotation wrote (both nil on create).
-func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstrap string, observed, written map[string]string, reason string, diags *diag.Diagnostics) {
-	ctx = maskSecrets(ctx, bootstrap)
+func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRotationResourceModel, bootstraps [2]string, observed, written map[string]string, reason string, diags *diag.Diagnostics) {
+	ctx = maskSecrets(ctx, bootstraps[0], bootstraps[1])
 	req, who, d := r.request(ctx, *m)
 	diags.Append(d...)
 	if diags.HasError() {
 		return
+	}
+	bootstrap := bootstraps[0]
+	var dual dualSetup
+	if m.dual() {
+		dual, d = r.dualRequest(ctx, *m, &req, who, bootstraps)
+		diags.Append(d...)
+		if diags.HasError() {
+			return
+		}
+		bootstrap = req.BootstrapPassword
 	}
 	for i := range req.Bindings {
 		req.Bindings[i].ExpectedVersion = observed[req.Bindings[i].ID()]
@@ -632,6 +715,9 @@ func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRo
 
 	res, err := rotation.Rotate(ctx, req)
 	if err != nil {
+		if advice := dualPreflightAdvice(err, req, dual); advice != "" {
+			err = fmt.Errorf("%w%s", err, advice)
+		}
 		diags.Append(rotationErrorDiagnostic(who, err))
 		return
 	}
@@ -651,6 +737,10 @@ func (r *credentialRotationResource) rotate(ctx context.Context, m *credentialRo
 	m.SecretVersions = types.MapValueMust(types.StringType, versions)
 	m.ExposedAt = types.StringNull()
 	m.NextRotationAt, _ = m.nextRotation(ctx, req.Now)
+	m.ActiveAccount, m.NextAccount = types.StringNull(), types.StringNull()
+	if m.dual() {
+		r.afterDual(ctx, m, req, dual, res)
+	}
 	tflog.Info(ctx, "rotated credential", map[string]any{"credential": req.Account.String(), "rotation_id": res.RotationID, "password_source": res.PasswordSource})
 }
 
@@ -688,6 +778,10 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	}
 	written := map[string]string{}
 	resp.Diagnostics.Append(state.SecretVersions.ElementsAs(ctx, &written, false)...)
+	if state.dual() {
+		r.readDual(ctx, &state, rq, who, written, resp)
+		return
+	}
 	st, err := rotation.Inspect(ctx, rotation.InspectRequest{Mongo: rq.Mongo, Deployment: rq.Deployment, Account: rq.Account, Bindings: rq.Bindings,
 		Written: written, Escrow: rq.Escrow, SelfRotation: rq.Parent == nil})
 	if err != nil {
@@ -715,9 +809,16 @@ func (r *credentialRotationResource) Read(ctx context.Context, req resource.Read
 	if next, ok := state.nextRotation(ctx, r.data.Now()); ok {
 		state.NextRotationAt = next
 	}
+	state.ActiveAccount, state.NextAccount = types.StringNull(), types.StringNull()
+	r.finishRead(ctx, &state, st, resp)
+}
+
+// finishRead keeps the latest versions Read saw for the plan (private
+// state) and writes the refreshed state.
+func (r *credentialRotationResource) finishRead(ctx context.Context, state *credentialRotationResourceModel, st *rotation.Status, resp *resource.ReadResponse) {
 	raw, _ := json.Marshal(st.Latest)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateObservedVersions, raw)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
 // warnIfParentLocked warns, on a child's refresh, when its parent's password

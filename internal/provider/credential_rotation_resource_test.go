@@ -79,7 +79,15 @@ type rotationChain struct {
 	// unrecorded keeps this chain's passwords out of the hygiene scan, for
 	// the one test that copies a checked-out password into state on purpose.
 	unrecorded bool
+	// alternate turns on dual-account mode (dual_account_test.go): a second
+	// user, alternateUser(), as alternate_credential, whose password arrange
+	// sets to original+"-b" and the configuration passes as
+	// alternate_bootstrap_password_wo from var.alternate_bootstrap.
+	alternate bool
 }
+
+// alternateUser is the second account of a dual-account chain.
+func (c rotationChain) alternateUser() string { return c.username + "_b" }
 
 // everyFormat binds one secret per value format, the connection string in
 // the stack's second vault.
@@ -134,7 +142,7 @@ resource "segura_credential" "test" {
   username = %q
   %s
 }
-
+%s
 resource "segura_dsm_scope" "test" {
   name        = %q
   system      = "orders"
@@ -157,7 +165,7 @@ resource "segura_dsm_application" "b" {
   vault_name = %q
   vault_url  = %q
 }
-`, c.username, map[bool]string{true: "parent = segura_credential.admin", false: ""}[c.parent != nil],
+`, c.username, map[bool]string{true: "parent = segura_credential.admin", false: ""}[c.parent != nil], c.alternateHCL(),
 		c.name, c.name, cfg.TenantID, vaultA, urlA, c.name, cfg.TenantID, vaultB, urlB)
 	sync := func(s rotationSecret, credential string) {
 		app := "a"
@@ -188,6 +196,10 @@ resource "segura_keyvault_sync" %q {
 	if policy == "" {
 		policy = "frequency_days = 30"
 	}
+	extra := c.extra
+	if c.alternate {
+		extra = "alternate_credential            = segura_credential.alt\n  alternate_bootstrap_password_wo = var.alternate_bootstrap\n  " + extra
+	}
 	fmt.Fprintf(&b, `
 resource "segura_rotation_policy" "test" {
   name = %q
@@ -201,7 +213,7 @@ resource "segura_credential_rotation" "test" {
   %s
   %s
 }
-`, c.name, policy, strings.Join(refs, ", "), parentSync, c.extra)
+`, c.name, policy, strings.Join(refs, ", "), parentSync, extra)
 	return b.String()
 }
 
@@ -262,6 +274,35 @@ func (c rotationChain) arrange(t *testing.T, uri, original string) {
 		testAccMongoRun(t, uri, bson.D{{Key: "createUser", Value: c.parentUser()}, {Key: "pwd", Value: original + "-admin"}, {Key: "roles", Value: bson.A{}}})
 		testAccPutSecret(t, c.parent.vaultURL(), c.parent.name, original+"-admin")
 	}
+	if c.alternate {
+		testAccMongoRun(t, uri, bson.D{{Key: "createUser", Value: c.alternateUser()}, {Key: "pwd", Value: original + "-b"}, {Key: "roles", Value: bson.A{}}})
+	}
+}
+
+// alternateHCL is the alternate credential of a dual-account chain, and the
+// ephemeral variable its bootstrap password comes from.
+func (c rotationChain) alternateHCL() string {
+	if !c.alternate {
+		return ""
+	}
+	parent := ""
+	if c.parent != nil {
+		parent = "parent   = segura_credential.admin"
+	}
+	return fmt.Sprintf(`
+resource "segura_credential" "alt" {
+  device   = segura_device.test
+  username = %q
+  %s
+}
+
+variable "alternate_bootstrap" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+  default   = null
+}
+`, c.alternateUser(), parent)
 }
 
 // checkConverged is the end state every rotation must reach: every bound
@@ -271,6 +312,7 @@ func (c rotationChain) arrange(t *testing.T, uri, original string) {
 func (c rotationChain) checkConverged(t *testing.T, uri string, notAnyMore ...*string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		var current string
+		user := c.username
 		for i, s := range c.secrets {
 			resp, err := testAccSecretsClient(t, s.vaultURL()).GetSecret(context.Background(), s.name, "", nil)
 			if err != nil {
@@ -283,20 +325,25 @@ func (c rotationChain) checkConverged(t *testing.T, uri string, notAnyMore ...*s
 			if !c.unrecorded {
 				testAccRecordSecret(pw)
 			}
+			// Dual-account mode: the value names the account it is for.
+			u := usernameInValue(s.format, *resp.Value)
 			if i == 0 {
 				current = pw
-			} else if pw != current {
+				if u != "" {
+					user = u
+				}
+			} else if pw != current || (u != "" && u != user) {
 				return fmt.Errorf("secret %s holds a different password than the primary %s", s.name, c.secrets[0].name)
 			}
 		}
-		if err := testAccMongoLogin(uri, c.username, current); err != nil {
+		if err := testAccMongoLogin(uri, user, current); err != nil {
 			return fmt.Errorf("fresh login with the Key Vault value: %w", err)
 		}
 		for _, old := range notAnyMore {
 			if *old == current {
 				return fmt.Errorf("the password did not change")
 			}
-			if err := testAccMongoLogin(uri, c.username, *old); !isAuthFailure(err) {
+			if err := testAccMongoLogin(uri, user, *old); !isAuthFailure(err) {
 				return fmt.Errorf("login with a previous password: want an authentication failure, got %v", err)
 			}
 		}

@@ -55,6 +55,8 @@ type rotateActionTarget struct {
 	ParentRotation   types.Object `tfsdk:"parent_rotation"`
 	EscrowSecretName types.String `tfsdk:"escrow_secret_name"`
 	SecretVersions   types.Map    `tfsdk:"secret_versions"`
+	// AlternateCredential: a dual-account rotation changes the standby.
+	AlternateCredential types.Object `tfsdk:"alternate_credential"`
 }
 
 // rotateActionTargetAttributes are the rotation resource's own attributes of
@@ -63,7 +65,7 @@ func rotateActionTargetAttributes() map[string]rschema.Attribute {
 	var resp resource.SchemaResponse
 	(&credentialRotationResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
 	attrs := map[string]rschema.Attribute{}
-	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "parent_rotation", "escrow_secret_name", "secret_versions"} {
+	for _, name := range []string{"id", "credential", "policy", "syncs", "parent_sync", "parent_rotation", "escrow_secret_name", "secret_versions", "alternate_credential"} {
 		attrs[name] = resp.Schema.Attributes[name]
 	}
 	return attrs
@@ -119,7 +121,7 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 	}
 	model := credentialRotationResourceModel{
 		Credential: target.Credential, Policy: target.Policy, Syncs: target.Syncs, ParentSync: target.ParentSync, ParentRotation: target.ParentRotation,
-		EscrowSecretName: target.EscrowSecretName,
+		EscrowSecretName: target.EscrowSecretName, AlternateCredential: target.AlternateCredential,
 	}
 	if model.EscrowSecretName.IsNull() || model.EscrowSecretName.IsUnknown() {
 		resp.Diagnostics.Append(defaultEscrowName(ctx, &model)...)
@@ -129,6 +131,14 @@ func (a *rotateAction) Invoke(ctx context.Context, req action.InvokeRequest, res
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if model.dual() {
+		// The standby of what Key Vault holds now; no bootstrap password.
+		_, d = r.dualRequest(ctx, model, &rq, actionName, [2]string{})
+		resp.Diagnostics.Append(d...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	// The resource names the credential by its random id; the account reads better here.
 	who := actionName + " of " + rq.Account.String()

@@ -65,6 +65,7 @@ type rotationPolicyResourceModel struct {
 	TimeZone                  types.String `tfsdk:"time_zone"`
 	MaxAgeDays                types.Int64  `tfsdk:"max_age_days"`
 	RotateAfterExposureHours  types.Int64  `tfsdk:"rotate_after_exposure_hours"`
+	OverlapHours              types.Int64  `tfsdk:"overlap_hours"`
 	PasswordLength            types.Int64  `tfsdk:"password_length"`
 	PasswordMinLower          types.Int64  `tfsdk:"password_min_lower"`
 	PasswordMinUpper          types.Int64  `tfsdk:"password_min_upper"`
@@ -153,6 +154,18 @@ func (r *rotationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequ
 				MarkdownDescription: "Rotate this many hours after the password was checked out (exposed), e.g. by the ephemeral resource. Unset means exposure does not trigger a rotation.",
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.Between(1, 8760)},
+			},
+			"overlap_hours": schema.Int64Attribute{
+				MarkdownDescription: "Dual-account mode only (`alternate_credential` on `segura_credential_rotation`): the minimum time an " +
+					"account's password stays valid after a rotation told applications to stop using it (switched every binding to the other " +
+					"account). A rotation that would change it sooner (a `triggers` change, drift, a new binding, or a routine rotation when " +
+					"this is longer than the period) waits until then: the plan says so in `pending_rotation_reason` and `next_rotation_at`, " +
+					"unless the rotation sets `force_within_overlap`. A rotation after a checkout (`rotate_after_exposure_hours`) never waits: " +
+					"a password a person has seen must stop working. Unset means one rotation period: until the routine rotation that follows " +
+					"the switch (`frequency_days` at the allowed times, else `max_age_days`), which then never waits; a policy with neither has " +
+					"no period, and no overlap unless this is set. `0` turns the guarantee off.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 87600)},
 			},
 			"password_length": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Length of generated passwords, %d-%d, at least the sum of the class minimums. Defaults to `%d`.", password.MinLength, password.MaxLength, defaultPasswordLength),
@@ -388,4 +401,14 @@ func weekday() validator.String {
 		_, err := schedule.ParseWeekday(s)
 		return err
 	}}
+}
+
+// overlap is overlap_hours as a duration; nil when unset (one rotation
+// period) or unknown.
+func (m rotationPolicyResourceModel) overlap() *time.Duration {
+	if m.OverlapHours.IsNull() || m.OverlapHours.IsUnknown() {
+		return nil
+	}
+	d := time.Duration(m.OverlapHours.ValueInt64()) * time.Hour
+	return &d
 }

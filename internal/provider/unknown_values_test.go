@@ -43,6 +43,10 @@ var unknownTestOverrides = map[string]map[string]any{
 		"parent_rotation.syncs.value_format": "password",
 		"syncs.value_format":                 "password",
 		"parent_sync.value_format":           "password",
+		// Single-account mode; dual_account_test.go covers alternate_credential.
+		"alternate_credential":               null{},
+		"alternate_bootstrap_password_wo":    null{},
+		"force_within_overlap":               null{},
 		"syncs.secret_name":                  "app-password",
 		"syncs.application.vault_url":        "https://127.0.0.1:1/",
 		"credential.device.address":          "127.0.0.1:1",

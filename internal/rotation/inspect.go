@@ -69,6 +69,10 @@ type Status struct {
 	// password ("" when nothing is missing or the server lists no
 	// privileges): the next rotation would fail at preflight.
 	MissingPrivilege string
+	// LoginRefused is set when MongoDB refused the primary secret's value
+	// (one of the Drift entries says so): applications reading Key Vault
+	// are refused now.
+	LoginRefused bool
 	// Rotation is set when the latest versions are a finished rotation the
 	// caller did not make; they are then not reported as drift, and the
 	// caller records that rotation as the last one.
@@ -166,6 +170,7 @@ func Inspect(ctx context.Context, req InspectRequest) (*Status, error) {
 			st.Drift = append(st.Drift, notWritten...)
 		}
 		if mongodb.Classify(err) == mongodb.KindAuthentication {
+			st.LoginRefused = true
 			st.Drift = append(st.Drift, fmt.Sprintf("the password in secret %s no longer logs in to MongoDB as %s", primary.ID(), req.Account.String()))
 		} else {
 			st.Unverified = err.Error()

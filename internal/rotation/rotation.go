@@ -146,6 +146,10 @@ type Request struct {
 	// for every router to accept the new password before it writes Key
 	// Vault anyway (with a warning); DefaultRouterCacheWait when zero.
 	RouterCacheWait time.Duration
+	// Dual, when set, makes this a dual-account rotation (dual.go): Account
+	// is the standby, whose password of record is in the primary secret's
+	// versions, and every binding switches to it.
+	Dual *Dual
 }
 
 // Defaults of Request's waits.
@@ -524,6 +528,9 @@ type candidate struct {
 // most likely first: the primary secret, pending escrows (newest first), the
 // other secrets, the bootstrap password. notes says why a source gave nothing.
 func (r *run) candidates(ctx context.Context) ([]candidate, []string) {
+	if r.switching() {
+		return r.dualCandidates(ctx)
+	}
 	var out []candidate
 	var notes []string
 	seen := map[string]bool{}
@@ -567,6 +574,9 @@ const maxTaggedCandidates = 5
 // rotation id, newest first. A human who pasted a wrong value over the
 // latest version does not lock the account out while one of these logs in.
 func (r *run) writtenCandidates(ctx context.Context, tried []candidate) ([]candidate, []string) {
+	if r.switching() {
+		return nil, nil // dualCandidates read the standby's versions already
+	}
 	seen := map[string]bool{}
 	for _, c := range tried {
 		seen[c.password] = true
@@ -601,7 +611,8 @@ func (r *run) writtenCandidates(ctx context.Context, tried []candidate) ([]candi
 	var tagged []keyvault.Secret
 	for _, v := range versions {
 		id := v.Tags[keyvault.TagRotationID]
-		if v.Enabled && id != "" && !strings.HasSuffix(id, rollbackSuffix) && v.Version != r.latest[0].Version && !done[primary.ID()+"/"+v.Version] {
+		if v.Enabled && id != "" && !strings.HasSuffix(id, rollbackSuffix) && v.Version != r.latest[0].Version && !done[primary.ID()+"/"+v.Version] &&
+			(r.req.Dual == nil || r.belongsTo(v, r.req.Account)) {
 			tagged = append(tagged, v)
 		}
 	}
@@ -938,6 +949,9 @@ func (r *run) rollback(ctx context.Context, newPassword string, failed int, caus
 		}
 		r.markTakenOver(other)
 		return r.fail(StageWrite, what, cause, fmt.Sprintf("Rotation %s has taken over this credential, so MongoDB was not rolled back; this rotation's password stays in the escrow secret %s. Run terraform plan again once the other apply has finished: it converges from whichever password MongoDB accepts.", other, r.req.Escrow.ID()))
+	}
+	if r.switching() {
+		return r.dualRollback(ctx, newPassword, failed, cause)
 	}
 	if r.accountOld == "" {
 		return r.fail(StageWrite, what, cause, r.pendingAdvice(failed))
