@@ -87,7 +87,7 @@ func dualSetupOf(ctx context.Context, m credentialRotationResourceModel, rq rota
 	if diags.HasError() {
 		return s, diags
 	}
-	s.accounts = [2]mongodb.Identity{rq.Account, alt.identity("")}
+	s.accounts = [2]mongodb.Identity{rq.Account, alt.identity()}
 	s.parents[0] = rq.Parent
 	if _, hasParent, _ := alt.parent(ctx); hasParent {
 		// ValidateConfig made sure it is the credential's parent.
@@ -371,11 +371,11 @@ func (r *credentialRotationResource) planDual(ctx context.Context, plan *credent
 	if !plan.dual() {
 		if state.dual() && state.ActiveAccount.ValueString() != "" {
 			cred, ok, _ := refFromObject[rotationCredentialRef](ctx, plan.Credential)
-			if ok && state.ActiveAccount.ValueString() != cred.identity("").String() {
+			if ok && state.ActiveAccount.ValueString() != cred.identity().String() {
 				resp.Diagnostics.AddWarning("Dual-account mode turned off",
 					fmt.Sprintf("segura_credential_rotation: alternate_credential is removed while %s is the active account. The next refresh finds that the Key Vault value "+
 						"is not the password of %s, and the next rotation switches every binding back to it (from the versions of its password the primary secret keeps); "+
-						"%s keeps its password.", state.ActiveAccount.ValueString(), cred.identity("").String(), state.ActiveAccount.ValueString()))
+						"%s keeps its password.", state.ActiveAccount.ValueString(), cred.identity().String(), state.ActiveAccount.ValueString()))
 			}
 		}
 		return false
@@ -386,10 +386,10 @@ func (r *credentialRotationResource) planDual(ctx context.Context, plan *credent
 	who := "segura_credential_rotation"
 	var names [2]string
 	if cred, ok, _ := refFromObject[rotationCredentialRef](ctx, plan.Credential); ok {
-		names[0] = cred.identity("").String()
+		names[0] = cred.identity().String()
 	}
 	if alt, ok, _ := refFromObject[rotationCredentialRef](ctx, plan.AlternateCredential); ok {
-		names[1] = alt.identity("").String()
+		names[1] = alt.identity().String()
 	}
 	index := func(name string) (int, bool) { return dualSetup{names: names}.index(name) }
 	now := r.data.Now()
@@ -727,9 +727,9 @@ func validateDual(ctx context.Context, cfg credentialRotationResourceModel, cred
 			fmt.Sprintf("%s: alternate_credential is credential %s itself; pass the second account of the pair, a segura_credential with another username on the same device.", who, cred.ID.ValueString()))
 		return
 	}
-	if known(alt.Username, cred.Username, alt.AuthDatabase, cred.AuthDatabase) && alt.identity("").String() == cred.identity("").String() {
+	if known(alt.Username, cred.Username, alt.AuthDatabase, cred.AuthDatabase) && alt.identity().String() == cred.identity().String() {
 		resp.Diagnostics.AddAttributeError(path.Root("alternate_credential"), "Alternate credential is the same account",
-			fmt.Sprintf("%s: alternate_credential names the same MongoDB account (%s) as credential; the two accounts of a pair need different usernames.", who, cred.identity("").String()))
+			fmt.Sprintf("%s: alternate_credential names the same MongoDB account (%s) as credential; the two accounts of a pair need different usernames.", who, cred.identity().String()))
 	}
 	cd, ok1, _ := cred.device(ctx)
 	ad, ok2, _ := alt.device(ctx)

@@ -940,7 +940,7 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 	req = rotation.Request{
 		Mongo:           r.data.MongoDB,
 		Deployment:      dep,
-		Account:         cred.identity(""),
+		Account:         cred.identity(),
 		Policy:          pwPolicy,
 		VersionLifetime: sp.MaxAge,
 		MajorityWait:    r.data.ReplicationWait,
@@ -1008,7 +1008,7 @@ func (r *credentialRotationResource) parent(ctx context.Context, m credentialRot
 	if escrowName == "" {
 		escrowName = src.SecretName + escrowSuffix
 	}
-	return &rotation.Parent{Account: parent.identity(""), Source: src, Escrow: rotation.Escrow{Vault: src.Vault, SecretName: escrowName}}, diags
+	return &rotation.Parent{Account: parent.identity(), Source: src, Escrow: rotation.Escrow{Vault: src.Vault, SecretName: escrowName}}, diags
 }
 
 // binding turns a segura_keyvault_sync object into an engine binding with its

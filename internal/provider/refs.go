@@ -310,12 +310,11 @@ func (c credentialRef) authDatabase() string {
 	return c.AuthDatabase.ValueString()
 }
 
-// identity is the MongoDB identity of the credential with the given password
-// (resolved by the caller from Key Vault or a write-only input).
-func (c credentialRef) identity(password string) mongodb.Identity {
+// identity is the MongoDB identity of the credential, without a password:
+// the rotation engine resolves it (Key Vault, the escrow, a write-only input).
+func (c credentialRef) identity() mongodb.Identity {
 	return mongodb.Identity{
 		Username:   c.Username.ValueString(),
-		Password:   password,
 		AuthSource: c.authDatabase(),
 		Mechanism:  c.Mechanism.ValueString(),
 	}

@@ -20,7 +20,7 @@ action "segura_rotate" "test" {
 
 // skipBelowTerraform skips a test that needs a newer Terraform than the one
 // the acceptance tests drive.
-func skipBelowTerraform(t *testing.T, major, minor int, why string) {
+func skipBelowTerraform(t *testing.T, major, minor int, why string) { //nolint:unparam // a Terraform version has a major; every release so far that a test needs is 1.x
 	t.Helper()
 	if ok, line := terraformAtLeast(major, minor); !ok {
 		t.Skipf("%s needs Terraform >= %d.%d; this run drives %s", why, major, minor, line)
