@@ -16,8 +16,8 @@ import (
 // Some behaviour needs the terraform CLI driven by hand rather than through
 // terraform-plugin-testing: a saved plan applied later (as CI does), two
 // working directories at once, a benchmark. cliWorkspace runs the real
-// terraform binary against the provider built as a plugin binary and
-// installed with dev_overrides.
+// terraform binary (or OpenTofu's tofu: TF_ACC_TERRAFORM_PATH) against the
+// provider built as a plugin binary and installed with dev_overrides.
 
 var testAccPlugin struct {
 	once      sync.Once
@@ -43,10 +43,14 @@ func testAccPluginCLIConfig(tb testing.TB) string {
 			p.err = fmt.Errorf("building the provider: %v\n%s", err, out)
 			return
 		}
+		// Both registries' addresses of the provider: source =
+		// "segura-community/segura" means the first on Terraform and the
+		// second on OpenTofu, and a source pinned to either works on both.
 		p.cliConfig = filepath.Join(p.dir, "terraformrc")
 		p.err = os.WriteFile(p.cliConfig, []byte(fmt.Sprintf(`provider_installation {
   dev_overrides {
-    "segura-community/segura" = %q
+    "registry.terraform.io/segura-community/segura" = %[1]q
+    "registry.opentofu.org/segura-community/segura" = %[1]q
   }
   direct {}
 }

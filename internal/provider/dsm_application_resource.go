@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -143,13 +146,86 @@ func (r *dsmApplicationResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"vault_url": schema.StringAttribute{
 				MarkdownDescription: "URL of the vault. Computed as `https://<vault_name>.<suffix>/` for the provider's Azure " +
 					"`environment` (`vault.azure.net`, `vault.usgovcloudapi.net`, `vault.azure.cn`) unless given, which private " +
-					"clouds and the local test stack do.",
+					"clouds and the local test stack do. Only the vault's address, `https://<host>[:port]/`: a path (such as a " +
+					"secret's URL), a query, a fragment or credentials fail the plan, and so does a host in one of those domains " +
+					"that names another vault than `vault_name`.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{stringvalidator.RegexMatches(httpsURL, "must be an https:// URL")},
+				Validators: []validator.String{stringvalidator.RegexMatches(httpsURL, "must be an https:// URL"), vaultURLValidator{}},
 			},
 		},
 	}
+}
+
+// vaultURLValidator refuses, at plan and without a network call, a vault_url
+// that cannot be a vault's address: one with a path (a secret's URL pasted
+// in, say), a query, a fragment, credentials or a port out of range. Such a
+// URL used to plan cleanly and fail only at apply, when the first request
+// went out.
+type vaultURLValidator struct{}
+
+func (vaultURLValidator) Description(context.Context) string {
+	return "must be the vault's address, https://<host>[:port]/, with no path, query, fragment or credentials"
+}
+
+func (v vaultURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (vaultURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || !httpsURL.MatchString(req.ConfigValue.ValueString()) {
+		return // unknown: checked at the plan that knows it; not https: the pattern says so
+	}
+	if problem := vaultURLProblem(req.ConfigValue.ValueString()); problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid vault_url",
+			"segura_dsm_application: vault_url "+problem+". A vault URL is the vault's address and nothing more, "+
+				"e.g. https://orders-kv.vault.azure.net/; the secret's name goes in segura_keyvault_sync.secret_name.")
+	}
+}
+
+// vaultURLProblem says what makes an https URL no vault address, or "".
+// It never repeats the URL's user information, which may be a password.
+func vaultURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return "is not a valid URL (" + err.Error() + ")"
+	}
+	switch {
+	case u.User != nil:
+		return "must not contain a user name or password"
+	case u.Hostname() == "":
+		return "has no host"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "must not have a query (?" + u.RawQuery + ")"
+	case u.Fragment != "":
+		return "must not have a fragment (#" + u.Fragment + ")"
+	case u.Path != "" && u.Path != "/":
+		return fmt.Sprintf("must not have a path (it has %s)", strconv.Quote(u.Path))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "has port " + p + ", which is not between 1 and 65535"
+		}
+	}
+	return ""
+}
+
+// vaultURLNameMismatch reports a vault_url in one of the Azure clouds whose
+// vault is another than vault_name: https://<name>.<vault DNS suffix>/.
+func vaultURLNameMismatch(vaultURL, vaultName string) (urlVault string, mismatch bool) {
+	u, err := url.Parse(vaultURL)
+	if err != nil {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, env := range azureEnvironments {
+		if label, ok := strings.CutSuffix(host, "."+env.vaultDNSSuffix); ok && !strings.Contains(label, ".") {
+			return label, !strings.EqualFold(label, vaultName)
+		}
+	}
+	return "", false
 }
 
 func (r *dsmApplicationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -164,6 +240,24 @@ func (r *dsmApplicationResource) ValidateConfig(ctx context.Context, req resourc
 			"segura_dsm_application: client_id names a service principal for this vault, but neither client_secret nor "+
 				"client_secret_wo is set. Give one of them, or remove client_id to use the provider's credential.")
 	}
+	resp.Diagnostics.Append(checkVaultURLMatchesName(cfg.VaultURL, cfg.VaultName)...)
+}
+
+// checkVaultURLMatchesName refuses a vault_url in an Azure cloud that names
+// another vault than vault_name. Both must be known; ValidateConfig and
+// ModifyPlan call it, so that a value known only at plan is checked there.
+func checkVaultURLMatchesName(vaultURL, vaultName types.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if !known(vaultURL, vaultName) || vaultURL.IsNull() || vaultName.IsNull() {
+		return diags
+	}
+	if urlVault, mismatch := vaultURLNameMismatch(vaultURL.ValueString(), vaultName.ValueString()); mismatch {
+		diags.AddAttributeError(path.Root("vault_url"), "vault_url names another vault",
+			fmt.Sprintf("segura_dsm_application: vault_url %s is the address of the vault %q, but vault_name is %q. "+
+				"Correct one of them, or leave vault_url out: it is then computed from vault_name.",
+				vaultURL.ValueString(), urlVault, vaultName.ValueString()))
+	}
+	return diags
 }
 
 func (r *dsmApplicationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -173,13 +267,31 @@ func (r *dsmApplicationResource) Configure(_ context.Context, req resource.Confi
 // ModifyPlan computes vault_url from vault_name so that downstream plans see
 // it, and rejects a disabled challenge check without an explicit vault URL.
 func (r *dsmApplicationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	var cfgURL, vaultName types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("vault_url"), &cfgURL)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("vault_name"), &vaultName)...)
-	if resp.Diagnostics.HasError() || !cfgURL.IsNull() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !cfgURL.IsNull() {
+		// The same checks as validation, again here: every Terraform and
+		// OpenTofu release re-validates with the values known at plan, but
+		// this keeps a bad URL from planning should one not.
+		if known(cfgURL) {
+			if !httpsURL.MatchString(cfgURL.ValueString()) {
+				resp.Diagnostics.AddAttributeError(path.Root("vault_url"), "Invalid vault_url",
+					"segura_dsm_application: vault_url must be an https:// URL.")
+			} else if problem := vaultURLProblem(cfgURL.ValueString()); problem != "" {
+				resp.Diagnostics.AddAttributeError(path.Root("vault_url"), "Invalid vault_url", "segura_dsm_application: vault_url "+problem+".")
+			}
+		}
+		resp.Diagnostics.Append(checkVaultURLMatchesName(cfgURL, vaultName)...)
+		return
+	}
+	if r.data == nil {
 		return
 	}
 	if r.data.DisableChallengeResourceVerification {

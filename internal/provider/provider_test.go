@@ -1,7 +1,10 @@
 // Acceptance tests for the segura provider.
 //
 // They run only with TF_ACC=1 and need a terraform binary: TF_ACC_TERRAFORM_PATH,
-// or `terraform` on PATH (the Makefile sets both).
+// or `terraform` on PATH (the Makefile sets both). TF_ACC_TERRAFORM_PATH may
+// name an OpenTofu binary (make test runs the compatibility tests on the
+// OpenTofu build of internal/opentofu); TestMain then registers the provider
+// under OpenTofu's registry host (prepareTerraformCLI).
 //
 // By default TestMain starts the local stack once for the whole package
 // (FerretDB with SCRAM authentication and the Key Vault / Entra ID emulator,
@@ -240,8 +243,23 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
 		return 1
 	}
+	cliDir, err := os.MkdirTemp("", "segura-provider-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
+	defer os.RemoveAll(cliDir)
+	if err := prepareTerraformCLI(cliDir); err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
+		return 1
+	}
 	// make test runs this package once per binary of SEGURA_TEST_TERRAFORM.
-	fmt.Fprintln(os.Stderr, "acceptance tests: running on", terraformVersionLine(os.Getenv("TF_ACC_TERRAFORM_PATH")))
+	if cli := testAccCLI(); cli.OpenTofu() {
+		fmt.Fprintf(os.Stderr, "acceptance tests: running on %s; the in-process provider is registry address %s/hashicorp/segura\n",
+			cli, os.Getenv(resource.EnvTfAccProviderHost))
+	} else {
+		fmt.Fprintln(os.Stderr, "acceptance tests: running on", cli)
+	}
 	logDir, err := os.MkdirTemp("", "segura-provider-logs-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests:", err)
@@ -310,6 +328,37 @@ func checkTerraformBinary() error {
 		return err
 	}
 	return os.Setenv("TF_ACC_TERRAFORM_PATH", abs)
+}
+
+// prepareTerraformCLI adjusts the environment of the test process for the
+// binary the acceptance tests drive:
+//
+//   - A TF_CLI_CONFIG_FILE that names no file (as these machines export it)
+//     is pointed at an empty file in dir. Terraform only warns on stderr;
+//     OpenTofu prints the warning on stdout, before the output of `version
+//     -json`, which terraform-exec then cannot parse.
+//   - On OpenTofu, terraform-plugin-testing must register the in-process
+//     provider under OpenTofu's default registry, registry.opentofu.org:
+//     `segura` with no required_providers entry means
+//     registry.opentofu.org/hashicorp/segura there, and the reattach address
+//     registry.terraform.io/hashicorp/segura would not match it
+//     (TF_ACC_PROVIDER_HOST, unless set already).
+func prepareTerraformCLI(dir string) error {
+	if p := os.Getenv("TF_CLI_CONFIG_FILE"); p != "" {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			empty := filepath.Join(dir, "empty.tfrc")
+			if err := os.WriteFile(empty, nil, 0o600); err != nil {
+				return err
+			}
+			if err := os.Setenv("TF_CLI_CONFIG_FILE", empty); err != nil {
+				return err
+			}
+		}
+	}
+	if testAccCLI().OpenTofu() && os.Getenv(resource.EnvTfAccProviderHost) == "" {
+		return os.Setenv(resource.EnvTfAccProviderHost, "registry.opentofu.org")
+	}
+	return nil
 }
 
 // realInfrastructureFromEnv reads the SEGURA_TEST_* variables documented at
