@@ -160,7 +160,9 @@ func TestAccNoChangedOutsideNoteForOwnWrites(t *testing.T) {
 	if !strings.Contains(out, "platform-team") {
 		t.Fatalf("the plan does not show the configuration change:\n%s", out)
 	}
-	if strings.Contains(out, "changed outside of Terraform") {
+	// OpenTofu words the note "changed outside of OpenTofu".
+	changedOutside := regexp.MustCompile(`changed outside of (Terraform|OpenTofu)`)
+	if changedOutside.MatchString(out) {
 		t.Errorf("the plan notes changes outside of Terraform after the provider's own rotations:\n%s", tail([]byte(out), 4000))
 	}
 	// A version written by someone else is a change outside Terraform.
@@ -169,7 +171,7 @@ func TestAccNoChangedOutsideNoteForOwnWrites(t *testing.T) {
 	if _, err := testAccSecretsClient(t, c.secrets[0].vaultURL()).SetSecret(context.Background(), c.secrets[0].name, secretParams(value), nil); err != nil {
 		t.Fatal(err)
 	}
-	if out := ws.MustRun("plan", "-input=false"); !strings.Contains(out, "changed outside of Terraform") {
+	if out := ws.MustRun("plan", "-input=false"); !changedOutside.MatchString(out) {
 		t.Errorf("a version written by hand is not noted as a change outside Terraform:\n%s", tail([]byte(out), 4000))
 	}
 }
