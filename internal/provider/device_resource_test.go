@@ -244,6 +244,7 @@ func testClientCertFiles(t *testing.T) (good, certOnly string) {
 // rotate) fails terraform plan with a message that names what failed and
 // what to do, and nothing touches the network.
 func TestAccDeviceConnectionSettingsFailAtPlan(t *testing.T) {
+	t.Parallel()
 	counter := newConnectionCounter(t)
 	goodCert, certOnly := testClientCertFiles(t)
 	missing := filepath.Join(t.TempDir(), "missing.pem")
@@ -626,6 +627,7 @@ func TestSRVDeviceAccount(t *testing.T) {
 // guide's examples stay valid; the client certificate the guide names is
 // replaced by a real one, since the plan reads it.
 func TestGuideMongoDBSetupPlans(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "guides", "mongodb-setup.md"))
 	if err != nil {
 		t.Fatal(err)

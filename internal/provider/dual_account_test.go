@@ -464,7 +464,9 @@ func TestAccDualAccountRefusesPasswordFormat(t *testing.T) {
 // dual-account mode no login is refused; in single-account mode, the same
 // application reports the refusals.
 func TestAccZeroDowntimeApplication(t *testing.T) {
+	t.Parallel() // mostly waiting between rotations: it runs beside the rest
 	testAccPreCheck(t)
+	testAccFirstBinaryOnly(t, "the zero-downtime application")
 	results := map[string]appStats{}
 	for _, mode := range []string{"dual", "single"} {
 		t.Run(mode, func(t *testing.T) {
@@ -493,9 +495,9 @@ type appStats struct {
 }
 
 const (
-	appRotations = 6
+	appRotations = 5
 	appReread    = 4 * time.Second
-	appWorkers   = 4
+	appWorkers   = 2
 )
 
 func runZeroDowntimeApplication(t *testing.T, dual bool) appStats {

@@ -83,6 +83,7 @@ func dualFaultScenariosList() []dualFault {
 // TestFaultMatrixDual runs the dual-account rows in parallel and prints
 // their table.
 func TestFaultMatrixDual(t *testing.T) {
+	t.Parallel()
 	stack := testAccStack(t)
 	table := &faultTable{}
 	started := time.Now()

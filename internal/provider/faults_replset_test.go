@@ -28,7 +28,7 @@ const (
 
 func replicaSetFaultScenarios() []faultScenario {
 	set := &mongosim.Options{}
-	return []faultScenario{
+	rows := []faultScenario{
 		{
 			name: "rs-reply-lost-secondaries-lagging", sim: set,
 			fault: "updateUser applied on the primary, its reply lost; both secondaries apply user changes 1.5s late",
@@ -123,6 +123,11 @@ func replicaSetFaultScenarios() []faultScenario {
 			expect: regexp.MustCompile(`No changes.*could not be tried against MongoDB`),
 		},
 	}
+	// Their subject is the engine against the deployment, not the binary.
+	for i := range rows {
+		rows[i].firstBinaryOnly = true
+	}
+	return rows
 }
 
 // simSettle waits until every member (or router) has the users arranged

@@ -119,6 +119,9 @@ type faultScenario struct {
 	// sim, when set, gives the scenario a simulated deployment of its own
 	// (a replica set, or mongos routers) instead of the shared FerretDB.
 	sim *mongosim.Options
+	// firstBinaryOnly runs the row on the first binary of make test's
+	// matrix only (testAccFirstBinaryOnly).
+	firstBinaryOnly bool
 }
 
 var faultOrder = map[string]int{}
@@ -361,6 +364,7 @@ func faultScenarios() []faultScenario {
 // TestFaultMatrix runs every scenario in parallel, each with its own
 // credential and secrets, and prints the summary table when all are done.
 func TestFaultMatrix(t *testing.T) {
+	t.Parallel()
 	stack := testAccStack(t)
 	table := &faultTable{}
 	started := time.Now()
@@ -374,6 +378,11 @@ func TestFaultMatrix(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			row := faultRow{scenario: sc.name, fault: sc.fault}
+			if why := firstBinaryOnly("this row"); sc.firstBinaryOnly && why != "" {
+				row.skipped, row.outcome = why, "skipped: "+why
+				table.add(row)
+				t.Skip(why)
+			}
 			if v := sc.minTerraform; v != [2]int{} {
 				if ok, line := terraformAtLeast(v[0], v[1]); !ok {
 					row.skipped = fmt.Sprintf("needs Terraform >= %d.%d; this run drives %s", v[0], v[1], line)

@@ -272,6 +272,7 @@ func mirrorCLIConfig(t *testing.T) string {
 // Terraform, and 1 when the plan fails; it leaves no plan file behind.
 func TestAccCIGuide(t *testing.T) {
 	testAccStack(t)
+	testAccFirstBinaryOnly(t, "the CI guide's end-to-end run")
 	t.Parallel()
 	cliConfig := mirrorCLIConfig(t)
 
@@ -434,6 +435,7 @@ func standinCLIConfig(t *testing.T) string {
 //     password, and a later rotation updates it in the same apply.
 func TestAccMigrationGuide(t *testing.T) {
 	testAccStack(t)
+	testAccFirstBinaryOnly(t, "the migration guide's end-to-end run")
 	t.Parallel()
 	cliConfig := standinCLIConfig(t)
 	cfg := testAccConfig()

@@ -96,6 +96,7 @@ func testAccSecretVersionCount(t *testing.T, vaultURL, name string) int {
 // escrow version and written no secret; once granted, the rotation works;
 // revoked again, refresh warns before the next scheduled apply.
 func TestAccPrivilegeMissingFailsBeforeAnythingIsStaged(t *testing.T) {
+	t.Parallel()
 	sim := testAccReplicaSet(t)
 	c := newSimChain(sim, "priv", false)
 	original := "Original-Passw0rd-" + c.name
@@ -157,6 +158,7 @@ func TestAccPrivilegeMissingFailsBeforeAnythingIsStaged(t *testing.T) {
 // gives) rotating a user of orders: the apply names the action and the
 // database, and the commands to grant it there.
 func TestAccParentNeedsChangePasswordOnTheTargetDatabase(t *testing.T) {
+	t.Parallel()
 	sim := testAccReplicaSet(t)
 	c := newSimChain(sim, "privp", true)
 	original := "Original-Passw0rd-" + c.name
@@ -239,6 +241,7 @@ func testAccMongoLoginDB(uri, username, db, pw string) error {
 // rotations on the replica set: a client pinned to SCRAM-SHA-1 still logs
 // in with the Key Vault value, on every member.
 func TestAccBothSCRAMMechanismsKeptOnAReplicaSet(t *testing.T) {
+	t.Parallel()
 	sim := testAccReplicaSet(t)
 	c := newSimChain(sim, "mechs", false)
 	original := "Original-Passw0rd-" + c.name
@@ -280,6 +283,7 @@ func TestAccBothSCRAMMechanismsKeptOnAReplicaSet(t *testing.T) {
 // A device whose seed list reaches only secondaries registers, with a
 // warning that rotations need the primary.
 func TestAccDeviceWithOnlySecondariesWarns(t *testing.T) {
+	t.Parallel()
 	sim := testAccReplicaSet(t)
 	var secondaries []string
 	for _, h := range sim.Hosts() {

@@ -3,10 +3,13 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // terraformCLI is the terraform-compatible binary the acceptance tests drive
@@ -113,4 +116,24 @@ func terraformAtLeast(major, minor int) (bool, string) {
 		got[i] = n
 	}
 	return got[0] > major || (got[0] == major && got[1] >= minor), c.String()
+}
+
+// testAccFirstBinaryOnly skips t on every run of make test's binary matrix
+// but the first (SEGURA_TEST_MATRIX_RUN > 1): for the long tests whose
+// subject is the rotation engine or a guide rather than the terraform
+// binary. Run by hand (no SEGURA_TEST_MATRIX_RUN), they always run.
+func testAccFirstBinaryOnly(t *testing.T, what string) {
+	t.Helper()
+	if reason := firstBinaryOnly(what); reason != "" {
+		t.Skip(reason)
+	}
+}
+
+// firstBinaryOnly returns why a first-binary-only test does not run here,
+// or "" when it does.
+func firstBinaryOnly(what string) string {
+	if n, err := strconv.Atoi(os.Getenv("SEGURA_TEST_MATRIX_RUN")); err == nil && n > 1 {
+		return fmt.Sprintf("%s runs on the first binary of make test's matrix only (this is run %d, %s): it tests the rotation engine or a guide, not the binary", what, n, testAccCLI())
+	}
+	return ""
 }

@@ -84,6 +84,7 @@ var unknownTestOverrides = map[string]map[string]any{
 type null struct{}
 
 func TestUnknownValuesNeverAddErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	server, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {

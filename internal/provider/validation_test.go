@@ -125,6 +125,7 @@ resource "segura_keyvault_sync" "orders" {
 // valid configuration and checks that plan fails with that rule's own
 // message, and that nothing contacted MongoDB, Key Vault or Entra ID.
 func TestInvalidConfigurationsFailAtPlan(t *testing.T) {
+	t.Parallel()
 	counter := newConnectionCounter(t)
 	tags := func(n int, prefix string) string {
 		var b strings.Builder
