@@ -426,23 +426,5 @@ func (f *dualFaultRun) kill(land bool) (string, error) {
 	if !f.escrowPending() {
 		f.t.Errorf("MongoDB changed the standby but no pending escrow version was found")
 	}
-	p.Kill()
-	out, _ := p.Wait()
-	if land {
-		f.removeFaults()
-		deadline := time.Now().Add(10 * time.Second)
-		for f.versions()[f.c.secrets[0].name] == f.before[f.c.secrets[0].name] {
-			if time.Now().After(deadline) {
-				return out, fmt.Errorf("the released write did not land")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return out + "\nkilled (SIGKILL) after updateUser; the write in flight landed later", fmt.Errorf("killed")
-	}
-	f.forgetFault(id)
-	time.Sleep(200 * time.Millisecond)
-	if after := f.versions(); fmt.Sprint(after) != fmt.Sprint(f.before) {
-		return out, fmt.Errorf("a bound secret was written after the kill")
-	}
-	return out + "\nkilled (SIGKILL) after updateUser, before the Key Vault write", fmt.Errorf("killed")
+	return f.killHeld(p, land, id)
 }

@@ -806,6 +806,13 @@ func (f *faultRun) killMidRotation(land bool, invoke ...string) (string, error) 
 	if !f.escrowPending() {
 		f.t.Errorf("MongoDB changed but no pending escrow version was found")
 	}
+	return f.killHeld(p, land, id)
+}
+
+// killHeld kills terraform and its plugin while fault id holds the first
+// Key Vault write (after updateUser), then releases the write (land) or
+// checks that no bound secret was written after all.
+func (f *faultRun) killHeld(p *cliProcess, land bool, id string) (string, error) {
 	p.Kill()
 	if p.GroupAlive() {
 		f.t.Errorf("a process of terraform's group survived SIGKILL")
