@@ -172,6 +172,17 @@ func TestDevstackReplicaSet(t *testing.T) {
 	if err := mongoPing(ctx, cfg); err != nil {
 		t.Errorf("the standalone FerretDB still answers: %v", err)
 	}
+	// seed --replica-set creates the user on the set, not on the standalone.
+	out, err := exec.CommandContext(ctx, bin, "seed", "--dir", dir, "--replica-set", "--user", "rs_seeded", "--secret", "rs-seeded").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "created MongoDB user rs_seeded@admin") {
+		t.Fatalf("seed --replica-set: %v\n%s", err, out)
+	}
+	var users struct {
+		Users []bson.M `bson:"users"`
+	}
+	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "usersInfo", Value: "rs_seeded"}}).Decode(&users); err != nil || len(users.Users) != 1 {
+		t.Errorf("the seeded user on the replica set: %v %v", err, users.Users)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,7 @@ func seedMain(args []string, stdout, stderr io.Writer) int {
 	parentAuthDB := fs.String("parent-auth-db", "admin", "database the parent is defined in")
 	parentSecret := fs.String("parent-secret", "", "Key Vault secret for the parent's password, format password (required with --parent)")
 	reset := fs.Bool("reset", false, "give an existing user whose password the secret does not hold a new random password")
+	replicaSet := fs.Bool("replica-set", false, "seed the simulated replica set (devstack --replica-set; mongodb_replica_set_uri) instead of the standalone server")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -91,10 +92,10 @@ func seedMain(args []string, stdout, stderr io.Writer) int {
 	var seeds []localstack.Seed
 	if *parent != "" {
 		seeds = append(seeds, localstack.Seed{Username: *parent, AuthDatabase: *parentAuthDB, Vault: *vault, Secret: *parentSecret,
-			Format: secretvalue.Password, TLS: *useTLS, Reset: *reset})
+			Format: secretvalue.Password, TLS: *useTLS, Reset: *reset, ReplicaSet: *replicaSet})
 	}
 	seeds = append(seeds, localstack.Seed{Username: *user, AuthDatabase: *authDB, Vault: *vault, Secret: *secret,
-		Format: secretvalue.Format(*format), TLS: *useTLS, Reset: *reset})
+		Format: secretvalue.Format(*format), TLS: *useTLS, Reset: *reset, ReplicaSet: *replicaSet})
 	for _, s := range seeds {
 		res, err := cfg.Seed(ctx, pool, s)
 		if err != nil {

@@ -84,6 +84,9 @@ type Seed struct {
 	// Format is how the secret's value holds the password (the binding's
 	// value_format); default password.
 	Format secretvalue.Format
+	// ReplicaSet seeds the simulated replica set (mongodb_replica_set_uri,
+	// devstack --replica-set) instead of the standalone server.
+	ReplicaSet bool
 	// TLS renders connection_string and json values for the stack's TLS
 	// listener (mongodb_tls_uri) instead of the plain one.
 	TLS bool
@@ -168,8 +171,15 @@ func (c Config) Seed(ctx context.Context, pool *keyvault.Pool, s Seed) (SeedResu
 	if err != nil {
 		return SeedResult{}, err
 	}
+	dep := c.deployment()
+	if s.ReplicaSet {
+		if c.MongoDBReplicaSetURI == "" {
+			return SeedResult{}, errors.New("seed: the local stack runs no replica set (mongodb_replica_set_uri); start it with --replica-set")
+		}
+		dep = mongodb.Deployment{Hosts: strings.Split(HostPort(c.MongoDBReplicaSetURI), ","), ReplicaSet: c.MongoDBReplicaSetName}
+	}
 	account := mongodb.Identity{Username: s.Username, AuthSource: s.AuthDatabase, Mechanism: mongodb.MechanismSCRAMSHA256}
-	render := secretvalue.Account{Deployment: c.deployment(), Username: s.Username, AuthSource: s.AuthDatabase}
+	render := secretvalue.Account{Deployment: dep, Username: s.Username, AuthSource: s.AuthDatabase}
 	if s.TLS {
 		if c.MongoDBTLSURI == "" {
 			return SeedResult{}, errors.New("seed: the local stack runs no TLS listener (mongodb_tls_uri); start it with --mongodb-tls")
@@ -181,7 +191,7 @@ func (c Config) Seed(ctx context.Context, pool *keyvault.Pool, s Seed) (SeedResu
 
 	mongo := mongodb.NewPool(mongodb.Defaults{ConnectTimeout: 5 * time.Second, ServerSelectionTimeout: 10 * time.Second})
 	defer mongo.Close(context.WithoutCancel(ctx)) //nolint:errcheck
-	dep, admin := c.deployment(), c.adminIdentity()
+	admin := c.adminIdentity()
 	user, err := mongo.UserInfo(ctx, dep, admin, s.AuthDatabase, s.Username)
 	if err != nil {
 		return res, err
