@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,30 +84,13 @@ func dualFaultScenariosList() []dualFault {
 func TestFaultMatrixDual(t *testing.T) {
 	t.Parallel()
 	stack := testAccStack(t)
-	table := &faultTable{}
-	started := time.Now()
-	t.Cleanup(func() {
-		out := table.render(time.Since(started))
-		fmt.Fprint(os.Stderr, out)
-		t.Log("\n" + out)
-		writeTestReport(t, "fault-matrix-dual.txt", out)
-	})
+	table := startFaultTable(t, "fault-matrix-dual.txt")
 	for _, sc := range dualFaultScenariosList() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			row := faultRow{scenario: sc.name, fault: sc.fault}
 			f := newDualFaultRun(t, stack)
-			begin := time.Now()
-			defer func() {
-				row.took = time.Since(begin)
-				if row.outcome == "" {
-					row.outcome = "(scenario aborted)"
-				}
-				if !row.held && row.why == "" {
-					row.why = "the scenario stopped before the invariant was checked (see the test log)"
-				}
-				table.add(row)
-			}()
+			defer table.record(&row, time.Now())
 			f.baseline()
 			out, err := sc.run(f)
 			t.Logf("the faulted apply (%v):\n%s", err, ftail(out, 4000))
@@ -132,12 +114,7 @@ func TestFaultMatrixDual(t *testing.T) {
 			if err := f.checkC(); err != nil {
 				problems = append(problems, "(c) "+err.Error())
 			}
-			row.outcome = shortenReason(row.outcome)
-			row.held = len(problems) == 0
-			row.why = strings.Join(problems, "; ")
-			if !row.held {
-				t.Errorf("invariant not held: %s", row.why)
-			}
+			row.judge(t, problems)
 		})
 	}
 }

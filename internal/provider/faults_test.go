@@ -366,14 +366,7 @@ func faultScenarios() []faultScenario {
 func TestFaultMatrix(t *testing.T) {
 	t.Parallel()
 	stack := testAccStack(t)
-	table := &faultTable{}
-	started := time.Now()
-	t.Cleanup(func() {
-		out := table.render(time.Since(started))
-		fmt.Fprint(os.Stderr, out)
-		t.Log("\n" + out)
-		writeTestReport(t, "fault-matrix.txt", out)
-	})
+	table := startFaultTable(t, "fault-matrix.txt")
 	for _, sc := range faultScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -392,17 +385,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			}
 			f := newFaultRun(t, stack, sc)
-			begin := time.Now()
-			defer func() {
-				row.took = time.Since(begin)
-				if row.outcome == "" {
-					row.outcome = "(scenario aborted)"
-				}
-				if !row.held && row.why == "" {
-					row.why = "the scenario stopped before the invariant was checked (see the test log)"
-				}
-				table.add(row)
-			}()
+			defer table.record(&row, time.Now())
 			f.baseline()
 
 			out, err := sc.run(f)
@@ -430,13 +413,46 @@ func TestFaultMatrix(t *testing.T) {
 			if err := f.checkC(); err != nil {
 				problems = append(problems, "(c) "+err.Error())
 			}
-			row.outcome = shortenReason(row.outcome)
-			row.held = len(problems) == 0
-			row.why = strings.Join(problems, "; ")
-			if !row.held {
-				t.Errorf("invariant not held: %s", row.why)
-			}
+			row.judge(t, problems)
 		})
+	}
+}
+
+// startFaultTable returns an empty table that is printed, and written to
+// the test report named report, when t ends.
+func startFaultTable(t *testing.T, report string) *faultTable {
+	table := &faultTable{}
+	started := time.Now()
+	t.Cleanup(func() {
+		out := table.render(time.Since(started))
+		fmt.Fprint(os.Stderr, out)
+		t.Log("\n" + out)
+		writeTestReport(t, report, out)
+	})
+	return table
+}
+
+// record adds row, begun at begin, to the table however its scenario
+// ends (deferred: a scenario that stops half-way still gets its row).
+func (tb *faultTable) record(row *faultRow, begin time.Time) {
+	row.took = time.Since(begin)
+	if row.outcome == "" {
+		row.outcome = "(scenario aborted)"
+	}
+	if !row.held && row.why == "" {
+		row.why = "the scenario stopped before the invariant was checked (see the test log)"
+	}
+	tb.add(*row)
+}
+
+// judge says the row held when no check found a problem, and fails t when
+// one did.
+func (r *faultRow) judge(t *testing.T, problems []string) {
+	r.outcome = shortenReason(r.outcome)
+	r.held = len(problems) == 0
+	r.why = strings.Join(problems, "; ")
+	if !r.held {
+		t.Errorf("invariant not held: %s", r.why)
 	}
 }
 
