@@ -34,26 +34,7 @@ func TestDevstackLifecycle(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(bin, "--dir", dir)
-			logPath := filepath.Join(dir, "devstack.log")
-			logFile, err := os.Create(logPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stderr = logFile
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				logFile.Close()
-				if t.Failed() {
-					out, _ := os.ReadFile(logPath)
-					t.Logf("devstack output:\n%s", out)
-				}
-			})
+			cmd, exited := runDevstack(t, bin, dir)
 
 			cfg := waitForConfig(t, filepath.Join(dir, "devstack.json"), exited)
 			for name, value := range map[string]string{
@@ -117,26 +98,7 @@ func TestDevstackReplicaSet(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--dir", dir, "--replica-set", "--mongodb-tls=false")
-	logPath := filepath.Join(dir, "devstack.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("devstack output:\n%s", out)
-		}
-	})
+	cmd, exited := runDevstack(t, bin, dir, "--replica-set", "--mongodb-tls=false")
 
 	cfg := waitForConfig(t, filepath.Join(dir, "devstack.json"), exited)
 	if cfg.MongoDBURI == "" || cfg.MongoDBReplicaSetName != "rs0" || cfg.MongoDBSimAdminURL == "" ||
@@ -249,4 +211,32 @@ func vaultGet(ctx context.Context, cfg localstack.Config) (*http.Response, error
 	}
 	resp.Body.Close()
 	return resp, nil
+}
+
+// runDevstack starts the devstack command bin on dir with args, its
+// output in dir/devstack.log (shown when the test fails), killed when the
+// test ends if it still runs; exited gets its exit status.
+func runDevstack(t *testing.T, bin, dir string, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--dir", dir}, args...)...)
+	logPath := filepath.Join(dir, "devstack.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("devstack output:\n%s", out)
+		}
+	})
+	return cmd, exited
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -329,30 +328,13 @@ func (s *seedCheck) checkNoPasswordPrinted(t *testing.T) {
 // returns its devstack.json.
 func startStack(t *testing.T, bin, dir string) localstack.Config {
 	t.Helper()
-	cmd := exec.Command(bin, "--dir", dir)
-	logPath := filepath.Join(dir, "devstack.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	cmd, exited := runDevstack(t, bin, dir)
+	// Registered after runDevstack's kill, so it runs first: a clean stop.
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case werr := <-exited:
-			_ = werr // told to stop: its exit status is not the test's
+		case <-exited: // told to stop: its exit status is not the test's
 		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("devstack output:\n%s", out)
 		}
 	})
 	return waitForConfig(t, filepath.Join(dir, localstack.ConfigFile), exited)
