@@ -333,7 +333,8 @@ func startStack(t *testing.T, bin, dir string) localstack.Config {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited: // told to stop: its exit status is not the test's
+		case werr := <-exited:
+			_ = werr // told to stop: its exit status is not the test's
 		case <-time.After(30 * time.Second):
 		}
 	})
