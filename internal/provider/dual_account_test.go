@@ -250,14 +250,8 @@ func TestAccDualAccountThreeRotations(t *testing.T) {
 	c := dualChain(name)
 	c.policy = "frequency_days = 30"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
-	c.arrange(t, uri, original)
-	clock := &testClock{}
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clock.Set(t0)
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	original, clock, ws := arrangeDual(t, c, t0)
 	// The device, credentials, bindings and policy first, so that the plan
 	// of the first rotation shows what it will do.
 	ws.Write(withoutRotation(c.hcl()))
@@ -322,14 +316,8 @@ func TestAccDualAccountOverlap(t *testing.T) {
 	c := dualChain(name)
 	c.policy = "frequency_days = 30\n  overlap_hours = 48"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
-	c.arrange(t, uri, original)
-	clock := &testClock{}
 	t0 := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
-	clock.Set(t0)
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	_, clock, ws := arrangeDual(t, c, t0)
 	ws.Write(c.hcl())
 	ws.MustRun("init", "-input=false")
 	ws.MustRun("apply", "-input=false", "-auto-approve") // B active
@@ -391,16 +379,10 @@ func TestAccDualAccountMigration(t *testing.T) {
 	c := dualChain(name)
 	c.policy = "frequency_days = 30"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
 	single := c
 	single.alternate = false
-	c.arrange(t, uri, original)
-	clock := &testClock{}
 	t0 := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
-	clock.Set(t0)
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	_, clock, ws := arrangeDual(t, c, t0)
 	ws.Write(single.hcl())
 	ws.MustRun("init", "-input=false")
 	ws.MustRun("apply", "-input=false", "-auto-approve")
@@ -506,14 +488,8 @@ func runZeroDowntimeApplication(t *testing.T, dual bool) appStats {
 	c.alternate = dual
 	c.policy = "frequency_days = 30"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
-	c.arrange(t, uri, original)
-	clock := &testClock{}
 	t0 := time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC)
-	clock.Set(t0)
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	_, clock, ws := arrangeDual(t, c, t0)
 	ws.Write(c.hcl())
 	ws.MustRun("init", "-input=false")
 	ws.MustRun("apply", "-input=false", "-auto-approve")
@@ -723,14 +699,8 @@ func TestAccDualAccountExposure(t *testing.T) {
 	c := dualChain(name)
 	c.policy = "frequency_days = 30\n  rotate_after_exposure_hours = 4"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
-	c.arrange(t, uri, original)
-	clock := &testClock{}
 	t0 := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
-	clock.Set(t0)
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	original, clock, ws := arrangeDual(t, c, t0)
 	ws.Write(c.hcl())
 	ws.MustRun("init", "-input=false")
 	ws.MustRun("apply", "-input=false", "-auto-approve") // B active
@@ -810,13 +780,7 @@ func TestAccDualAccountRotateAction(t *testing.T) {
 	c := dualChain(name)
 	c.policy = "frequency_days = 30"
 	uri := testAccConfig().MongoDBURI
-	original := "Original-Passw0rd-" + name
-	testAccRecordSecret(original)
-	testAccRecordSecret(original + "-b")
-	c.arrange(t, uri, original)
-	clock := &testClock{}
-	clock.Set(time.Date(2026, 2, 2, 2, 0, 0, 0, time.UTC))
-	ws := newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
+	_, _, ws := arrangeDual(t, c, time.Date(2026, 2, 2, 2, 0, 0, 0, time.UTC))
 	ws.Write(c.hcl() + rotateActionHCL)
 	ws.MustRun("init", "-input=false")
 	ws.MustRun("apply", "-input=false", "-auto-approve")
@@ -833,4 +797,19 @@ func TestAccDualAccountRotateAction(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("the plan after the action is not empty (exit %d):\n%s", code, plan)
 	}
+}
+
+// arrangeDual arranges c's users and secrets on the local stack (the
+// alternate's password is original+"-b", given to the first rotation as
+// TF_VAR_alternate_bootstrap) and returns original and a workspace on a
+// clock set to t0.
+func arrangeDual(t *testing.T, c rotationChain, t0 time.Time) (string, *testClock, *clockWorkspace) {
+	t.Helper()
+	original := "Original-Passw0rd-" + c.name
+	testAccRecordSecret(original)
+	testAccRecordSecret(original + "-b")
+	c.arrange(t, testAccConfig().MongoDBURI, original)
+	clock := &testClock{}
+	clock.Set(t0)
+	return original, clock, newClockWorkspace(t, clock, "TF_VAR_alternate_bootstrap="+original+"-b")
 }
