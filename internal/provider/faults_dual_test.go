@@ -95,26 +95,7 @@ func TestFaultMatrixDual(t *testing.T) {
 			out, err := sc.run(f)
 			t.Logf("the faulted apply (%v):\n%s", err, ftail(out, 4000))
 			row.outcome = summarizeOutcome(out, err)
-			var problems []string
-			if !sc.expect.MatchString(collapse(out)) {
-				problems = append(problems, fmt.Sprintf("unexpected outcome (want /%s/): %s", sc.expect, ftail(collapse(out), 1200)))
-			}
-			if err := f.checkA(); err != nil {
-				problems = append(problems, "(a) "+err.Error())
-			}
-			pending, err := f.checkB()
-			if err != nil {
-				problems = append(problems, "(b) "+err.Error())
-			} else if pending != "" {
-				row.outcome += "; next plan: " + pending
-			}
-			if err := f.checkA(); err != nil {
-				problems = append(problems, "(a, after the plan) "+err.Error())
-			}
-			if err := f.checkC(); err != nil {
-				problems = append(problems, "(c) "+err.Error())
-			}
-			row.judge(t, problems)
+			row.judge(t, checkInvariants(&row, f, sc.expect, out, true))
 		})
 	}
 }

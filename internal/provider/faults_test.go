@@ -398,24 +398,46 @@ func TestFaultMatrix(t *testing.T) {
 			if err := f.checkClaims(out); err != nil {
 				problems = append(problems, "(claim) "+err.Error())
 			}
-			if !sc.expect.MatchString(collapse(out)) {
-				problems = append(problems, fmt.Sprintf("unexpected outcome (want /%s/): %s", sc.expect, ftail(collapse(out), 1200)))
-			}
-			if err := f.checkA(); err != nil {
-				problems = append(problems, "(a) "+err.Error())
-			}
-			pending, err := f.checkB()
-			if err != nil {
-				problems = append(problems, "(b) "+err.Error())
-			} else if pending != "" {
-				row.outcome += "; next plan: " + pending
-			}
-			if err := f.checkC(); err != nil {
-				problems = append(problems, "(c) "+err.Error())
-			}
+			problems = append(problems, checkInvariants(&row, f, sc.expect, out, false)...)
 			row.judge(t, problems)
 		})
 	}
+}
+
+// invariantChecks are the three invariants of a fault row's world.
+type invariantChecks interface {
+	checkA() error
+	checkB() (string, error)
+	checkC() error
+}
+
+// checkInvariants checks a faulted apply's output against expect, then the
+// invariants (a), (b) (whose pending reason goes into the row's outcome),
+// (a) again after that plan when aAfterPlan, and (c); it returns the
+// problems found.
+func checkInvariants(row *faultRow, f invariantChecks, expect *regexp.Regexp, out string, aAfterPlan bool) []string {
+	var problems []string
+	if !expect.MatchString(collapse(out)) {
+		problems = append(problems, fmt.Sprintf("unexpected outcome (want /%s/): %s", expect, ftail(collapse(out), 1200)))
+	}
+	if err := f.checkA(); err != nil {
+		problems = append(problems, "(a) "+err.Error())
+	}
+	pending, err := f.checkB()
+	if err != nil {
+		problems = append(problems, "(b) "+err.Error())
+	} else if pending != "" {
+		row.outcome += "; next plan: " + pending
+	}
+	if aAfterPlan {
+		if err := f.checkA(); err != nil {
+			problems = append(problems, "(a, after the plan) "+err.Error())
+		}
+	}
+	if err := f.checkC(); err != nil {
+		problems = append(problems, "(c) "+err.Error())
+	}
+	return problems
 }
 
 // startFaultTable returns an empty table that is printed, and written to
