@@ -1,7 +1,10 @@
 // Package keyvault gives the provider shared, concurrency-safe access to Azure
 // Key Vault secrets: one azsecrets client per (vault URL, identity), built on
 // demand from the provider's configuration, and errors that name the identity,
-// the vault and the permission that is missing.
+// the vault and the permission that is missing. Every request the package
+// sends is paced per vault on one of Key Vault's two documented budgets,
+// secret creates and all other transactions (pacing.go,
+// https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits).
 package keyvault
 
 import (
@@ -23,7 +26,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
-	"golang.org/x/time/rate"
 )
 
 // Options are the settings every client built by a Pool shares.
@@ -48,9 +50,17 @@ type Options struct {
 	// custom authority host cannot answer.
 	DisableInstanceDiscovery bool
 
-	// WritesPer10s paces the secret writes sent to one vault; zero means
-	// DefaultWritesPer10s. Negative turns pacing off.
-	WritesPer10s int
+	// CreatesPer10s paces the secret creates (Set Secret: every new
+	// version) the process sends to one vault, per 10 seconds; zero means
+	// DefaultCreatesPer10s (90% of Key Vault's 300). Negative turns their
+	// pacing off.
+	CreatesPer10s int
+
+	// OthersPer10s paces every other request to one vault (get, list, list
+	// versions, update properties, get deleted, ...), per 10 seconds; zero
+	// means DefaultOthersPer10s (90% of Key Vault's 4,000). Negative turns
+	// their pacing off.
+	OthersPer10s int
 }
 
 // HTTPClientWithCA returns an HTTP client that trusts the system roots plus
@@ -76,8 +86,15 @@ func HTTPClientWithCA(caFile string) (*http.Client, error) {
 	}
 	transport := base.Clone()
 	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	transport.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 	return &http.Client{Transport: transport, Timeout: 2 * time.Minute}, nil
 }
+
+// MaxIdleConnsPerHost is how many idle connections HTTPClientWithCA's client
+// keeps per host (a vault, Entra ID). net/http's default of 2 makes every
+// request beyond two concurrent ones pay a new TLS handshake, which under
+// Terraform's parallelism costs more CPU than the requests themselves.
+const MaxIdleConnsPerHost = 64
 
 // Identity selects who talks to a vault. The zero value means the provider's
 // own credential; a ClientID with a ClientSecret means a dedicated service
@@ -109,9 +126,9 @@ type Pool struct {
 	mu     sync.Mutex
 	creds  map[string]azcore.TokenCredential
 	vaults map[string]*Vault
-	// writes paces secret writes per vault URL, whatever the identity:
-	// Key Vault throttles per vault.
-	writes map[string]*rate.Limiter
+	// pacers pace requests per vault URL, whatever the identity: Key Vault
+	// throttles per vault.
+	pacers map[string]*pacer
 }
 
 // NewPool returns a Pool whose default identity is cred, described in error
@@ -123,7 +140,7 @@ func NewPool(opts Options, cred azcore.TokenCredential, defaultName string) *Poo
 		defaultName: defaultName,
 		creds:       map[string]azcore.TokenCredential{},
 		vaults:      map[string]*Vault{},
-		writes:      map[string]*rate.Limiter{},
+		pacers:      map[string]*pacer{},
 	}
 }
 
@@ -183,12 +200,12 @@ func (p *Pool) Vault(vaultURL string, id Identity) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the Key Vault client for %s: %w", vaultURL, err)
 	}
-	limiter, ok := p.writes[vaultURL]
+	pc, ok := p.pacers[vaultURL]
 	if !ok {
-		limiter = newWriteLimiter(p.opts.WritesPer10s)
-		p.writes[vaultURL] = limiter
+		pc = newPacer(p.opts)
+		p.pacers[vaultURL] = pc
 	}
-	v := &Vault{URL: vaultURL, Identity: name, client: client, writes: limiter}
+	v := &Vault{URL: vaultURL, Identity: name, client: client, pacer: pc}
 	p.vaults[k] = v
 	return v, nil
 }
@@ -232,17 +249,21 @@ type Vault struct {
 	URL      string
 	Identity string
 	client   *azsecrets.Client
-	writes   *rate.Limiter // nil: unpaced
+	pacer    *pacer // shared by every Vault of this vault URL in the Pool
 }
 
-// Client exposes the underlying azsecrets client for engines (rotation) that
-// write secret versions.
+// Client exposes the underlying azsecrets client. Requests made through it
+// are not paced: prefer the Vault's methods, which wait for the vault's
+// create or other budget first.
 func (v *Vault) Client() *azsecrets.Client { return v.client }
 
 // CheckListAccess lists one page of secret properties: it proves the vault
 // answers, the identity authenticates, and it holds the "list" permission.
 func (v *Vault) CheckListAccess(ctx context.Context) error {
 	pager := v.client.NewListSecretPropertiesPager(nil)
+	if err := v.pace(ctx, budgetOther); err != nil {
+		return v.classify(err, "list", "")
+	}
 	if _, err := pager.NextPage(ctx); err != nil {
 		return v.classify(err, "list", "")
 	}
@@ -321,6 +342,9 @@ func (v *Vault) LatestSecret(ctx context.Context, name string) (SecretValue, err
 		return latest, err
 	}
 	out := SecretValue{Secret: Secret{ID: SecretID(v.URL, name), Status: SecretMissing}}
+	if err := v.pace(ctx, budgetOther); err != nil {
+		return out, v.classify(err, "list", name)
+	}
 	if _, derr := v.client.GetDeletedSecret(ctx, name, nil); derr == nil {
 		out.Status = SecretSoftDeleted
 	} else if !isNotFound(derr) && !isForbidden(derr) {

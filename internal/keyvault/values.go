@@ -36,6 +36,9 @@ type SecretWrite struct {
 // GetSecretValue reads version of secret name; version "" is the latest.
 // It needs the "get" permission.
 func (v *Vault) GetSecretValue(ctx context.Context, name, version string) (SecretValue, error) {
+	if err := v.pace(ctx, budgetOther); err != nil {
+		return SecretValue{}, v.classify(err, "get", name)
+	}
 	resp, err := v.client.GetSecret(ctx, name, version, nil)
 	if err != nil {
 		if isNotFound(err) {
@@ -54,7 +57,8 @@ func (v *Vault) GetSecretValue(ctx context.Context, name, version string) (Secre
 }
 
 // SetSecretValue writes a new version of secret name and returns its
-// properties. It needs the "set" permission.
+// properties. It needs the "set" permission. It is the one call paced on the
+// vault's create budget (Options.CreatesPer10s).
 func (v *Vault) SetSecretValue(ctx context.Context, name string, w SecretWrite) (Secret, error) {
 	params := azsecrets.SetSecretParameters{Value: &w.Value, Tags: toAzureTags(w.Tags)}
 	if w.ContentType != "" {
@@ -64,7 +68,7 @@ func (v *Vault) SetSecretValue(ctx context.Context, name string, w SecretWrite) 
 		exp := w.Expires.UTC()
 		params.SecretAttributes = &azsecrets.SecretAttributes{Expires: &exp}
 	}
-	if err := v.paceWrite(ctx); err != nil {
+	if err := v.pace(ctx, budgetCreate); err != nil {
 		return Secret{}, v.classify(err, "set", name)
 	}
 	resp, err := v.client.SetSecret(ctx, name, params, nil)
@@ -75,7 +79,9 @@ func (v *Vault) SetSecretValue(ctx context.Context, name string, w SecretWrite) 
 }
 
 // UpdateSecretVersion changes a version's tags and enabled flag (nil leaves
-// it as is). It needs the "set" permission.
+// it as is). It needs the "set" permission. Updating properties (the escrow's
+// disable included) is an other transaction for Key Vault, not a create, so
+// it is paced on the other budget.
 func (v *Vault) UpdateSecretVersion(ctx context.Context, name, version string, tags map[string]string, enabled *bool) error {
 	params := azsecrets.UpdateSecretPropertiesParameters{}
 	if tags != nil {
@@ -84,7 +90,7 @@ func (v *Vault) UpdateSecretVersion(ctx context.Context, name, version string, t
 	if enabled != nil {
 		params.SecretAttributes = &azsecrets.SecretAttributes{Enabled: enabled}
 	}
-	if err := v.paceWrite(ctx); err != nil {
+	if err := v.pace(ctx, budgetOther); err != nil {
 		return v.classify(err, "set", name)
 	}
 	if _, err := v.client.UpdateSecretProperties(ctx, name, version, params, nil); err != nil {
@@ -108,6 +114,9 @@ func (v *Vault) SecretVersions(ctx context.Context, name string) ([]Secret, erro
 	var out []Secret
 	pager := v.client.NewListSecretPropertiesVersionsPager(name, nil)
 	for pager.More() {
+		if err := v.pace(ctx, budgetOther); err != nil {
+			return nil, v.classify(err, "list", name)
+		}
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			if isNotFound(err) {
@@ -138,6 +147,9 @@ func (v *Vault) ListSecrets(ctx context.Context) ([]Secret, error) {
 	var out []Secret
 	pager := v.client.NewListSecretPropertiesPager(nil)
 	for pager.More() {
+		if err := v.pace(ctx, budgetOther); err != nil {
+			return nil, v.classify(err, "list", "")
+		}
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return nil, v.classify(err, "list", "")

@@ -126,7 +126,8 @@ func (p *standin) Configure(_ context.Context, _ provider.ConfigureRequest, resp
 		HTTPClient:                           hc,
 		DisableChallengeResourceVerification: true,
 		DisableInstanceDiscovery:             true,
-		WritesPer10s:                         -1,
+		CreatesPer10s:                        -1,
+		OthersPer10s:                         -1,
 	}, nil, "")
 	resp.ResourceData = c
 }
