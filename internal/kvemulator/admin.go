@@ -12,7 +12,7 @@ import (
 // throttleJSON is the admin API's view of the throttling settings.
 type throttleJSON struct {
 	Enabled *bool  `json:"enabled,omitempty"`
-	Writes  int    `json:"writes,omitempty"`
+	Creates int    `json:"creates,omitempty"`
 	Others  int    `json:"others,omitempty"`
 	Window  string `json:"window,omitempty"`
 }
@@ -61,7 +61,7 @@ func (e *Emulator) adminHandler() http.Handler {
 		if !decodeAdmin(w, r, &tj) {
 			return
 		}
-		limits := Limits{Writes: tj.Writes, Others: tj.Others}
+		limits := Limits{Creates: tj.Creates, Others: tj.Others}
 		if tj.Window != "" {
 			d, err := time.ParseDuration(tj.Window)
 			if err != nil || d <= 0 {
@@ -70,12 +70,27 @@ func (e *Emulator) adminHandler() http.Handler {
 			}
 			limits.Window = d
 		}
-		if tj.Writes < 0 || tj.Others < 0 {
-			badRequest(w, "writes and others must not be negative")
+		if tj.Creates < 0 || tj.Others < 0 {
+			badRequest(w, "creates and others must not be negative")
 			return
 		}
 		e.throttle.set(tj.Enabled, &limits)
 		writeThrottle(w, e)
+	})
+	mux.HandleFunc("GET /requests", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.RequestCounts())
+	})
+	mux.HandleFunc("DELETE /requests", func(w http.ResponseWriter, r *http.Request) {
+		e.ResetRequestCounts()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /vaults/{name}/creates", func(w http.ResponseWriter, r *http.Request) {
+		times := e.CreateTimes(r.PathValue("name"))
+		out := make([]string, len(times))
+		for i, t := range times {
+			out[i] = t.UTC().Format(time.RFC3339Nano)
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("GET /vaults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, e.Vaults())
@@ -124,7 +139,7 @@ func (e *Emulator) adminHandler() http.Handler {
 
 func writeThrottle(w http.ResponseWriter, e *Emulator) {
 	enabled, limits := e.throttle.get()
-	writeJSON(w, http.StatusOK, throttleJSON{Enabled: &enabled, Writes: limits.Writes, Others: limits.Others, Window: limits.Window.String()})
+	writeJSON(w, http.StatusOK, throttleJSON{Enabled: &enabled, Creates: limits.Creates, Others: limits.Others, Window: limits.Window.String()})
 }
 
 func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {

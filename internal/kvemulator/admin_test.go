@@ -97,13 +97,15 @@ func TestAdminAPI(t *testing.T) {
 	}
 
 	var throttle struct {
-		Enabled        bool
-		Writes, Others int
-		Window         string
+		Enabled         bool
+		Creates, Others int
+		Window          string
 	}
-	if err := json.Unmarshal(do(http.MethodPut, "/throttle", `{"enabled":true,"writes":1,"others":4000,"window":"30s"}`, 200), &throttle); err != nil || !throttle.Enabled || throttle.Writes != 1 || throttle.Window != "30s" {
+	if err := json.Unmarshal(do(http.MethodPut, "/throttle", `{"enabled":true,"creates":1,"others":4000,"window":"30s"}`, 200), &throttle); err != nil || !throttle.Enabled || throttle.Creates != 1 || throttle.Window != "30s" {
 		t.Fatalf("PUT /throttle = %+v (%v)", throttle, err)
 	}
+	do(http.MethodPut, "/throttle", `{"creates":1}`, 200)
+	do(http.MethodPut, "/throttle", `{"creates":-1}`, 400)
 	do(http.MethodPut, "/throttle", `{"window":"never"}`, 400)
 	_, _ = client.SetSecret(ctx, "card-db", azsecrets.SetSecretParameters{Value: ptr("v2")}, nil)
 	_, err = client.SetSecret(ctx, "card-db", azsecrets.SetSecretParameters{Value: ptr("v3")}, nil)

@@ -75,10 +75,32 @@
 // X-Content-Type-Options, Strict-Transport-Security and x-ms-request-id
 // headers, and echoes x-ms-client-request-id.
 //
-// Throttling, when on (Options.Throttle, SetThrottle), allows per vault and
-// sliding window Limits.Writes secret writes (PUT, PATCH, DELETE, recover,
-// restore, purge) and Limits.Others other operations; beyond that the answer
-// is 429 code Throttled with Retry-After in whole seconds until a slot frees.
+// Throttling, when on (Options.Throttle, SetThrottle), follows the two
+// classes of Key Vault's documented limits for "Secrets, managed storage
+// account keys, and vault transactions" (maximum transactions allowed in 10
+// seconds, per vault per region: "Secret CREATE secret" 300, "All other
+// transactions" 4,000; https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits,
+// as published in MicrosoftDocs/azure-docs includes/key-vault-limits.md). Per
+// vault, each class has its own sliding window: Limits.Creates counts Set
+// Secret (PUT /secrets/{name}, a new version) and Limits.Others every other
+// secrets operation (get, list, list versions, update properties, delete,
+// get/list deleted, recover, backup, restore, purge). Beyond that the answer
+// is 429 code Throttled with Retry-After in whole seconds until a slot of
+// that class frees. As the throttling guidance
+// (https://learn.microsoft.com/en-us/azure/key-vault/general/overview-throttling)
+// says, requests answered 429 do not count towards the limits. Not
+// simulated: the subscription-wide limit (five times the per-vault limit),
+// the weighting of key and certificate operations (the emulator has
+// secrets only) and the region (each emulator vault is its own region).
+//
+// # Request accounting
+//
+// RequestCounts reports how many requests the vaults answered, by operation
+// name (OpSetSecret "SetSecret", OpGetSecret "GetSecret", ...; Throttled,
+// Unauthorized and Invalid for requests refused before they ran), and
+// CreateTimes when each vault accepted each create, so a test can check that
+// no window of 10 seconds saw more than the limit (MaxCreatesPerWindow,
+// MaxInWindow). ResetRequestCounts starts both over.
 //
 // # Faults
 //
@@ -106,8 +128,11 @@
 //	                                      (action: status, delay, delay_land, drop, drop_after, body, corrupt_value)
 //	DELETE {admin}/faults                 -> 204; also releases held requests
 //	DELETE {admin}/faults/{id}            -> 204 (404 if unknown); removes one fault, releasing the calls it holds
-//	GET    {admin}/throttle               -> {"enabled":false,"writes":300,"others":4000,"window":"10s"}
-//	PUT    {admin}/throttle               body: {"enabled":true,"writes":300,"others":4000,"window":"10s"} (omitted fields unchanged) -> current settings
+//	GET    {admin}/throttle               -> {"enabled":false,"creates":300,"others":4000,"window":"10s"}
+//	PUT    {admin}/throttle               body: {"enabled":true,"creates":300,"others":4000,"window":"10s"} (omitted fields unchanged) -> current settings
+//	GET    {admin}/requests               -> {"SetSecret":2000,"GetSecret":1000,"Throttled":3,...} (RequestCounts)
+//	DELETE {admin}/requests               -> 204 (ResetRequestCounts)
+//	GET    {admin}/vaults/{name}/creates  -> ["2026-01-02T03:04:05.123456789Z",...] (CreateTimes, UTC, oldest first)
 //	GET    {admin}/vaults                 -> [{"name":"orders","url":"https://127.0.0.1:PORT/"}]
 //	PUT    {admin}/vaults/{name}          -> {"name":...,"url":...} (idempotent)
 //	PUT    {admin}/clients/{clientId}     body: {"secret":"..."} -> 204

@@ -58,19 +58,23 @@ type Options struct {
 	Throttle bool
 }
 
-// Limits are the per-vault request limits enforced when throttling is on.
+// Limits are the per-vault request limits enforced when throttling is on,
+// in Key Vault's two classes of secrets transactions (see the package doc).
 type Limits struct {
-	// Writes is the number of secret writes (PUT, PATCH, DELETE, recover,
-	// restore, purge) allowed per Window.
-	Writes int
-	// Others is the number of all other secret operations allowed per Window.
+	// Creates is the number of secret creates (Set Secret, PUT
+	// /secrets/{name}: a new version) allowed per Window.
+	Creates int
+	// Others is the number of all other secret operations (get, list, update
+	// properties, delete, recover, backup, restore, purge, ...) allowed per
+	// Window.
 	Others int
 	// Window is the length of the sliding window.
 	Window time.Duration
 }
 
-// DefaultLimits are Key Vault's documented secrets limits per vault.
-var DefaultLimits = Limits{Writes: 300, Others: 4000, Window: 10 * time.Second}
+// DefaultLimits are Key Vault's documented secrets limits per vault and
+// region: 300 creates and 4,000 other transactions per 10 seconds.
+var DefaultLimits = Limits{Creates: 300, Others: 4000, Window: 10 * time.Second}
 
 // Emulator is a running Key Vault secrets data plane and Entra ID token
 // endpoint. All methods are safe for concurrent use.
@@ -87,6 +91,7 @@ type Emulator struct {
 
 	faults   faultSet
 	throttle throttleSettings
+	tokens   verifiedTokens
 
 	mu       sync.Mutex
 	closed   bool

@@ -70,7 +70,7 @@ func TestThrottling(t *testing.T) {
 	client, transport := s.newClient(t, clientOptions{maxRetries: 10})
 	ctx := ctxFor(t)
 
-	s.emulator.SetLimits(kvemulator.Limits{Writes: 3, Others: 5, Window: time.Second})
+	s.emulator.SetLimits(kvemulator.Limits{Creates: 3, Others: 5, Window: time.Second})
 	s.emulator.SetThrottle(true)
 
 	var wg sync.WaitGroup

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -229,6 +230,57 @@ var errTokenExpired = errors.New("the token is expired")
 // verifyToken checks a bearer token's signature, issuer, audience, tenant and
 // lifetime and returns the client (app) id it was issued to.
 func (e *Emulator) verifyToken(raw string) (string, error) {
+	if appID, ok, err := e.tokens.lookup(raw); ok {
+		return appID, err
+	}
+	appID, exp, err := e.verifyTokenSignature(raw)
+	if err == nil {
+		e.tokens.store(raw, appID, exp)
+	}
+	return appID, err
+}
+
+// verifiedTokens remembers the tokens whose signature and claims were
+// checked, so that each request does not verify an ECDSA signature again
+// (clients send the same token for an hour); only the expiry is checked on
+// a hit. It forgets everything when it holds maxVerifiedTokens.
+type verifiedTokens struct {
+	mu     sync.Mutex
+	tokens map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	appID   string
+	expires time.Time
+}
+
+const maxVerifiedTokens = 4096
+
+func (c *verifiedTokens) lookup(raw string) (string, bool, error) {
+	c.mu.Lock()
+	t, ok := c.tokens[raw]
+	c.mu.Unlock()
+	if !ok {
+		return "", false, nil
+	}
+	if !time.Now().Before(t.expires) {
+		return "", true, errTokenExpired
+	}
+	return t.appID, true, nil
+}
+
+func (c *verifiedTokens) store(raw, appID string, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil || len(c.tokens) >= maxVerifiedTokens {
+		c.tokens = map[string]verifiedToken{}
+	}
+	c.tokens[raw] = verifiedToken{appID: appID, expires: expires}
+}
+
+// verifyTokenSignature checks a token's signature and claims and returns its
+// client id and expiry.
+func (e *Emulator) verifyTokenSignature(raw string) (string, time.Time, error) {
 	claims := &accessTokenClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
 		return &e.signingKey.PublicKey, nil
@@ -240,15 +292,15 @@ func (e *Emulator) verifyToken(raw string) (string, error) {
 		jwt.WithIssuedAt(),
 	)
 	if errors.Is(err, jwt.ErrTokenExpired) {
-		return "", errTokenExpired
+		return "", time.Time{}, errTokenExpired
 	}
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	if !strings.EqualFold(claims.TenantID, e.tenantID) || claims.AppID == "" {
-		return "", errors.New("the token was issued for another tenant")
+		return "", time.Time{}, errors.New("the token was issued for another tenant")
 	}
-	return claims.AppID, nil
+	return claims.AppID, claims.ExpiresAt.Time, nil
 }
 
 func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, description string) {

@@ -21,8 +21,8 @@ func (t *throttleSettings) set(enabled *bool, limits *Limits) {
 		t.enabled = *enabled
 	}
 	if limits != nil {
-		if limits.Writes > 0 {
-			t.limits.Writes = limits.Writes
+		if limits.Creates > 0 {
+			t.limits.Creates = limits.Creates
 		}
 		if limits.Others > 0 {
 			t.limits.Others = limits.Others

@@ -51,8 +51,10 @@ type vault struct {
 
 	mu      sync.Mutex
 	secrets map[string]*secret // by lower-case name, active and soft-deleted
-	writes  slidingWindow
+	creates slidingWindow
 	others  slidingWindow
+
+	stats requestStats
 }
 
 type secret struct {
@@ -155,9 +157,10 @@ func (v *vault) render(s *secret, sv *secretVersion, withVersion, withValue bool
 
 // operation is one routed secrets request.
 type operation struct {
-	perm  Permission
-	write bool // counts against the write limit when throttling
-	run   func(w http.ResponseWriter) *apiError
+	name   string // the REST reference's operation name, for RequestCounts
+	perm   Permission
+	create bool // Set Secret: counts against Limits.Creates, not Limits.Others
+	run    func(w http.ResponseWriter) *apiError
 }
 
 // apiError is a Key Vault error response.
@@ -220,28 +223,34 @@ func (v *vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if authErr != "" {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization="%s%s", resource="%s"`, v.e.identityURL, v.e.tenantID, vaultResource))
 		writeError(w, http.StatusUnauthorized, "Unauthorized", authErr)
+		v.stats.count(CountUnauthorized)
 		return
 	}
 	apiVersion := r.URL.Query().Get("api-version")
 	if apiVersion == "" {
 		badParameter("The request is missing the required query parameter 'api-version'.").write(w)
+		v.stats.count(CountInvalid)
 		return
 	}
 	if !supportedAPIVersions[apiVersion] {
 		badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (2026-04-01).", apiVersion).write(w)
+		v.stats.count(CountInvalid)
 		return
 	}
 
 	op, routeErr := v.route(r, apiVersion)
 	if routeErr != nil {
 		routeErr.write(w)
+		v.stats.count(CountInvalid)
 		return
 	}
-	if wait, throttled := v.admit(op.write); throttled {
+	if wait, throttled := v.admit(op.create); throttled {
+		v.stats.count(CountThrottled)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		writeError(w, http.StatusTooManyRequests, "Throttled", "Request was not allowed because the vault is being throttled. Please retry after the time given in the Retry-After header. For help resolving this issue, please see https://aka.ms/kvthrottling")
 		return
 	}
+	v.stats.count(op.name)
 	if !v.e.hasPermission(v.name, clientID, op.perm) {
 		(&apiError{status: http.StatusForbidden, code: "Forbidden", innerCode: "AccessDenied", message: fmt.Sprintf(
 			"The user, group or application 'appid=%s;oid=%s;iss=%s' does not have secrets %s permission on key vault '%s;location=%s'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
@@ -275,19 +284,29 @@ func (v *vault) authenticate(r *http.Request) (string, string) {
 	return clientID, ""
 }
 
-// admit applies the emulator's throttling limits to this vault.
-func (v *vault) admit(write bool) (time.Duration, bool) {
+// admit applies the emulator's throttling limits to this vault: a create
+// (Set Secret) counts against Limits.Creates, every other operation against
+// Limits.Others, each class in its own sliding window. Accepted creates are
+// recorded for CreateTimes whether throttling is on or not.
+func (v *vault) admit(create bool) (time.Duration, bool) {
 	enabled, limits := v.e.throttle.get()
+	now := time.Now()
 	if !enabled {
+		if create {
+			v.stats.created(now)
+		}
 		return 0, false
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	window, limit := &v.others, limits.Others
-	if write {
-		window, limit = &v.writes, limits.Writes
+	if create {
+		window, limit = &v.creates, limits.Creates
 	}
-	ok, wait := window.admit(time.Now(), limit, limits.Window)
+	ok, wait := window.admit(now, limit, limits.Window)
+	v.mu.Unlock()
+	if ok && create {
+		v.stats.created(now)
+	}
 	return wait, !ok
 }
 
@@ -302,7 +321,7 @@ func (v *vault) route(r *http.Request, apiVersion string) (*operation, *apiError
 		if method != http.MethodGet {
 			return nil, notAllowed
 		}
-		return &operation{perm: PermList, run: func(w http.ResponseWriter) *apiError {
+		return &operation{name: OpGetSecrets, perm: PermList, run: func(w http.ResponseWriter) *apiError {
 			return v.listSecrets(w, query, apiVersion)
 		}}, nil
 	case len(segments) == 2 && segments[0] == "secrets" && segments[1] == "restore" && method == http.MethodPost:
@@ -310,14 +329,14 @@ func (v *vault) route(r *http.Request, apiVersion string) (*operation, *apiError
 		if err != nil {
 			return nil, err
 		}
-		return &operation{perm: PermRestore, write: true, run: func(w http.ResponseWriter) *apiError {
+		return &operation{name: OpRestoreSecret, perm: PermRestore, run: func(w http.ResponseWriter) *apiError {
 			return v.restore(w, body)
 		}}, nil
 	case (len(segments) == 2 || len(segments) == 3 && segments[2] == "") && segments[0] == "secrets":
 		name := segments[1]
 		switch method {
 		case http.MethodGet:
-			return &operation{perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.get(w, name, "") }}, nil
+			return &operation{name: OpGetSecret, perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.get(w, name, "") }}, nil
 		case http.MethodPut:
 			if len(segments) == 3 {
 				return nil, notAllowed
@@ -326,55 +345,55 @@ func (v *vault) route(r *http.Request, apiVersion string) (*operation, *apiError
 			if err != nil {
 				return nil, err
 			}
-			return &operation{perm: PermSet, write: true, run: func(w http.ResponseWriter) *apiError { return v.set(w, name, body) }}, nil
+			return &operation{name: OpSetSecret, perm: PermSet, create: true, run: func(w http.ResponseWriter) *apiError { return v.set(w, name, body) }}, nil
 		case http.MethodPatch:
 			body, err := readBody(r)
 			if err != nil {
 				return nil, err
 			}
-			return &operation{perm: PermSet, write: true, run: func(w http.ResponseWriter) *apiError { return v.update(w, name, "", body) }}, nil
+			return &operation{name: OpUpdateSecretProperties, perm: PermSet, run: func(w http.ResponseWriter) *apiError { return v.update(w, name, "", body) }}, nil
 		case http.MethodDelete:
 			if len(segments) == 3 {
 				return nil, notAllowed
 			}
-			return &operation{perm: PermDelete, write: true, run: func(w http.ResponseWriter) *apiError { return v.delete(w, name) }}, nil
+			return &operation{name: OpDeleteSecret, perm: PermDelete, run: func(w http.ResponseWriter) *apiError { return v.delete(w, name) }}, nil
 		}
 		return nil, notAllowed
 	case len(segments) == 3 && segments[0] == "secrets" && segments[2] == "versions" && method == http.MethodGet:
 		name := segments[1]
-		return &operation{perm: PermList, run: func(w http.ResponseWriter) *apiError {
+		return &operation{name: OpGetSecretVersions, perm: PermList, run: func(w http.ResponseWriter) *apiError {
 			return v.listVersions(w, name, query, apiVersion)
 		}}, nil
 	case len(segments) == 3 && segments[0] == "secrets" && segments[2] == "backup" && method == http.MethodPost:
 		name := segments[1]
-		return &operation{perm: PermBackup, run: func(w http.ResponseWriter) *apiError { return v.backup(w, name) }}, nil
+		return &operation{name: OpBackupSecret, perm: PermBackup, run: func(w http.ResponseWriter) *apiError { return v.backup(w, name) }}, nil
 	case len(segments) == 3 && segments[0] == "secrets":
 		name, version := segments[1], segments[2]
 		switch method {
 		case http.MethodGet:
-			return &operation{perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.get(w, name, version) }}, nil
+			return &operation{name: OpGetSecret, perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.get(w, name, version) }}, nil
 		case http.MethodPatch:
 			body, err := readBody(r)
 			if err != nil {
 				return nil, err
 			}
-			return &operation{perm: PermSet, write: true, run: func(w http.ResponseWriter) *apiError { return v.update(w, name, version, body) }}, nil
+			return &operation{name: OpUpdateSecretProperties, perm: PermSet, run: func(w http.ResponseWriter) *apiError { return v.update(w, name, version, body) }}, nil
 		}
 		return nil, notAllowed
 	case len(segments) == 1 && segments[0] == "deletedsecrets":
 		if method != http.MethodGet {
 			return nil, notAllowed
 		}
-		return &operation{perm: PermList, run: func(w http.ResponseWriter) *apiError {
+		return &operation{name: OpGetDeletedSecrets, perm: PermList, run: func(w http.ResponseWriter) *apiError {
 			return v.listDeleted(w, query, apiVersion)
 		}}, nil
 	case len(segments) == 2 && segments[0] == "deletedsecrets":
 		name := segments[1]
 		switch method {
 		case http.MethodGet:
-			return &operation{perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.getDeleted(w, name) }}, nil
+			return &operation{name: OpGetDeletedSecret, perm: PermGet, run: func(w http.ResponseWriter) *apiError { return v.getDeleted(w, name) }}, nil
 		case http.MethodDelete:
-			return &operation{perm: PermPurge, write: true, run: func(w http.ResponseWriter) *apiError { return v.purge(w, name) }}, nil
+			return &operation{name: OpPurgeDeletedSecret, perm: PermPurge, run: func(w http.ResponseWriter) *apiError { return v.purge(w, name) }}, nil
 		}
 		return nil, notAllowed
 	case len(segments) == 3 && segments[0] == "deletedsecrets" && segments[2] == "recover":
@@ -382,7 +401,7 @@ func (v *vault) route(r *http.Request, apiVersion string) (*operation, *apiError
 			return nil, notAllowed
 		}
 		name := segments[1]
-		return &operation{perm: PermRecover, write: true, run: func(w http.ResponseWriter) *apiError { return v.recover(w, name) }}, nil
+		return &operation{name: OpRecoverDeletedSecret, perm: PermRecover, run: func(w http.ResponseWriter) *apiError { return v.recover(w, name) }}, nil
 	}
 	return nil, &apiError{status: http.StatusNotFound, code: "NotFound", message: fmt.Sprintf("The requested path %s was not found.", r.URL.Path)}
 }
