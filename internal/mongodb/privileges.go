@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
@@ -48,11 +49,47 @@ func (ps Privileges) AllowsOnDatabase(action, db string) bool {
 // privileges, and services that leave the field out): callers then cannot
 // check, and must not conclude that nothing is granted.
 func (p *Pool) Login(ctx context.Context, dep Deployment, id Identity) (privs Privileges, known bool, err error) {
+	s, err := p.LoginAndFindUser(ctx, dep, id, "", "")
+	return s.Privileges, s.PrivilegesKnown, err
+}
+
+// Session is what one fresh login learned.
+type Session struct {
+	// Privileges are the session's, when PrivilegesKnown (see Login).
+	Privileges      Privileges
+	PrivilegesKnown bool
+	// User is the user LoginAndFindUser looked up, nil when it does not
+	// exist or was not asked for; UserErr says why it could not be read
+	// (usersInfo needs viewUser unless it is the session's own user).
+	User    *User
+	UserErr error
+}
+
+// LoginAndFindUser is Login, and, when username is not empty, UserInfo of
+// username in db on the same connection: one SCRAM conversation instead of
+// two. A rotation's preflight needs both from the same identity before
+// anything changes, and each login costs a key derivation on both sides and
+// three round trips. A failed lookup does not fail the login: it is in
+// UserErr.
+func (p *Pool) LoginAndFindUser(ctx context.Context, dep Deployment, id Identity, db, username string) (Session, error) {
 	c, err := p.connect(dep, &id, false)
 	if err != nil {
-		return nil, false, err
+		return Session{}, err
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	var s Session
+	if s.Privileges, s.PrivilegesKnown, err = sessionPrivileges(ctx, c, dep, id); err != nil {
+		return Session{}, err
+	}
+	if username != "" {
+		s.User, s.UserErr = p.findUser(ctx, c, dep, id, db, username)
+	}
+	return s, nil
+}
+
+// sessionPrivileges runs connectionStatus on c, logged in as id: the first
+// command on a fresh client, so it is also the login.
+func sessionPrivileges(ctx context.Context, c *mongo.Client, dep Deployment, id Identity) (privs Privileges, known bool, err error) {
 	var reply struct {
 		AuthInfo struct {
 			Privileges *[]struct {

@@ -51,6 +51,11 @@ func (p *Pool) UserInfo(ctx context.Context, dep Deployment, as Identity, db, us
 		return nil, err
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	return p.findUser(ctx, c, dep, as, db, username)
+}
+
+// findUser is UserInfo on c, logged in as as.
+func (p *Pool) findUser(ctx context.Context, c *mongo.Client, dep Deployment, as Identity, db, username string) (*User, error) {
 	filter := bson.D{{Key: "user", Value: username}, {Key: "db", Value: db}}
 	users, err := p.usersInfo(ctx, c, dep, as, db, filter, "look up user "+username+"@"+db+" as "+as.String())
 	if err != nil {

@@ -260,6 +260,9 @@ func (cs *connState) saslContinue(cmd bsoncore.Document) (bsoncore.Document, *co
 func (cs *connState) authenticated(sc *saslConversation) *commandError {
 	cs.s.mu.Lock()
 	u := cs.s.users[userKey(sc.db, sc.conv.Username())]
+	if u != nil {
+		cs.s.logins[userKey(sc.db, sc.conv.Username())]++
+	}
 	cs.s.mu.Unlock()
 	if u == nil {
 		return authenticationFailed()

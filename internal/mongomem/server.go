@@ -40,6 +40,10 @@ type Server struct {
 	conns    map[net.Conn]struct{}
 	closed   bool
 	commands map[string]int // by command name as sent
+	logins   map[string]int // successful SCRAM conversations, by userKey
+	// peakConns is the most client connections open at once since Start
+	// or the last ResetCommandCounts.
+	peakConns int
 
 	connIDs   atomic.Int32
 	requestID atomic.Int32
@@ -65,6 +69,7 @@ func Start(opts Options) (*Server, error) {
 		roles:      map[string]*role{},
 		conns:      map[net.Conn]struct{}{},
 		commands:   map[string]int{},
+		logins:     map[string]int{},
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -159,6 +164,28 @@ func (s *Server) ResetCommandCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.commands = map[string]int{}
+	s.logins = map[string]int{}
+	s.peakConns = len(s.conns)
+}
+
+// PeakConnCount is the most client connections that were open at once since
+// Start or the last ResetCommandCounts: what a server's connection limit
+// (net.maxIncomingConnections, a hosted tier's cap) is measured against.
+func (s *Server) PeakConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakConns
+}
+
+// Logins returns how many SCRAM conversations proved the password of user
+// name in db (through saslStart or a speculative authentication in hello)
+// since Start or the last ResetCommandCounts. Each costs the client a key
+// derivation and the server a round trip or three: the figure a login
+// budget is measured in.
+func (s *Server) Logins(db, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins[userKey(db, name)]
 }
 
 // ConnCount is the number of open client connections.
@@ -240,6 +267,7 @@ func (s *Server) acceptLoop() {
 			return
 		}
 		s.conns[c] = struct{}{}
+		s.peakConns = max(s.peakConns, len(s.conns))
 		s.wg.Add(1)
 		s.mu.Unlock()
 		cs := &connState{s: s, id: s.connIDs.Add(1)}

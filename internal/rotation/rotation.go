@@ -284,6 +284,11 @@ type run struct {
 	// mechs are the SCRAM mechanisms updateUser keeps credentials for: the
 	// ones the user has (usersInfo), read at preflight.
 	mechs []string
+	// preflightLogin is the preflight's successful login of the actor,
+	// which also looked the account up (usersInfo on the same connection,
+	// so the mechanisms cost no login of their own); nil when it did not
+	// happen.
+	preflightLogin *mongodb.Session
 	// dep is where every MongoDB command of the rotation goes: the device's
 	// deployment, pinned to one router on a sharded cluster (routers, in
 	// seed order; the first is the pinned one), so that no decision mixes
@@ -355,12 +360,12 @@ func (r *run) preflight(ctx context.Context) error {
 			candidates, notes = more, append(notes, moreNotes...)
 		}
 		for _, c := range candidates {
-			privs, known, err := r.req.Mongo.Login(ctx, r.dep, r.account(c.password))
+			session, err := r.loginAndFindAccount(ctx, r.account(c.password))
 			if err == nil {
 				r.accountOld = c.password
 				r.result.PasswordSource = c.source
 				r.adopted = c.escrowVersion
-				return r.checkPrivileges(privs, known)
+				return r.checkPrivileges(session.Privileges, session.PrivilegesKnown)
 			}
 			if k := mongodb.Classify(err); k != mongodb.KindAuthentication {
 				return r.fail(StagePreflight, "logging in to MongoDB as "+r.req.Account.String(), err, "Nothing was changed. "+r.advice(err))
@@ -387,7 +392,7 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 			"Nothing was changed. Fix the parent binding's value_format or the secret's value, then apply again.")
 	}
 	r.actorPassword = pw
-	privs, known, err := r.req.Mongo.Login(ctx, r.dep, r.actor(""))
+	session, err := r.loginAndFindAccount(ctx, r.actor(""))
 	if err != nil {
 		if mongodb.Classify(err) != mongodb.KindAuthentication || !r.awaitParentPassword(ctx) {
 			advice := r.advice(err)
@@ -411,9 +416,29 @@ func (r *run) preflightParent(ctx context.Context, candidates []candidate) error
 	if err != nil {
 		// The parent's password came from its escrow (awaitParentPassword):
 		// its privileges are read with that one.
-		privs, known, _ = r.req.Mongo.Login(ctx, r.dep, r.actor(""))
+		session, _ = r.loginAndFindAccount(ctx, r.actor(""))
 	}
-	return r.checkPrivileges(privs, known)
+	return r.checkPrivileges(session.Privileges, session.PrivilegesKnown)
+}
+
+// loginAndFindAccount is the preflight's fresh login as the actor (the
+// account, or its parent), which also reads the account's user document on
+// the same connection for readMechanisms.
+func (r *run) loginAndFindAccount(ctx context.Context, as mongodb.Identity) (mongodb.Session, error) {
+	s, err := r.req.Mongo.LoginAndFindUser(ctx, r.dep, as, r.accountDatabase(), r.req.Account.Username)
+	if err == nil {
+		r.preflightLogin = &s
+	}
+	return s, err
+}
+
+// accountDatabase is the account's authentication database, where its
+// user document is.
+func (r *run) accountDatabase() string {
+	if db := r.req.Account.AuthSource; db != "" {
+		return db
+	}
+	return mongodb.DefaultAuthSource
 }
 
 // checkPrivileges fails the preflight, before anything is staged, when the
@@ -1104,11 +1129,14 @@ func mechanisms(id mongodb.Identity) []string {
 // alone and says so.
 func (r *run) readMechanisms(ctx context.Context) {
 	r.mechs = mechanisms(r.req.Account)
-	db := r.req.Account.AuthSource
-	if db == "" {
-		db = mongodb.DefaultAuthSource
+	db := r.accountDatabase()
+	var u *mongodb.User
+	var err error
+	if s := r.preflightLogin; s != nil {
+		u, err = s.User, s.UserErr
+	} else {
+		u, err = r.req.Mongo.UserInfo(ctx, r.dep, r.actor(r.accountOld), db, r.req.Account.Username)
 	}
-	u, err := r.req.Mongo.UserInfo(ctx, r.dep, r.actor(r.accountOld), db, r.req.Account.Username)
 	if err != nil || u == nil || len(u.Mechanisms) == 0 {
 		why := "the user was not found"
 		if err != nil {

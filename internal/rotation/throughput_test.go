@@ -133,6 +133,7 @@ func TestThroughputOneVaultAtTheDocumentedLimits(t *testing.T) {
 	emu.SetLimits(kvemulator.DefaultLimits)
 	emu.SetThrottle(true)
 	emu.ResetRequestCounts()
+	mongoServer.ResetCommandCounts()
 	mongoPool := mongodb.NewPool(mongodb.Defaults{ConnectTimeout: 5 * time.Second, ServerSelectionTimeout: 10 * time.Second})
 	t.Cleanup(func() { _ = mongoPool.Close(context.Background()) })
 	// Where the time goes, from the engine's progress messages: the steps
@@ -199,6 +200,23 @@ func TestThroughputOneVaultAtTheDocumentedLimits(t *testing.T) {
 	}
 	if elapsed > budget {
 		t.Errorf("%d rotations took %.1f s, more than %.1f s (1.15 x 2 creates x %d / %.0f per s)", rotations, elapsed.Seconds(), budget.Seconds(), rotations, perSecond)
+	}
+	// Three logins per self-rotation: the preflight's (which also reads the
+	// user's mechanisms on its connection), updateUser's fresh one, which
+	// only changes a password it still knows, and the verification of the
+	// new password. No more: each is a key derivation on both sides.
+	logins := 0
+	for i := range rotations {
+		logins += mongoServer.Logins("admin", requests[i].Account.Username)
+	}
+	t.Logf("MongoDB: %d logins (%.2f per rotation), at most %d connections open at once", logins, float64(logins)/rotations, mongoServer.PeakConnCount())
+	if logins != 3*rotations {
+		t.Errorf("%d MongoDB logins for %d rotations, want 3 per rotation", logins, rotations)
+	}
+	// Every client the engine opens is closed when its step ends, so the
+	// connections follow the concurrency, not the number of rotations.
+	if peak := mongoServer.PeakConnCount(); peak > 3*workers {
+		t.Errorf("%d MongoDB connections open at once for %d concurrent rotations, want at most %d", peak, workers, 3*workers)
 	}
 	if got := counts[kvemulator.OpSetSecret]; got != 2*rotations {
 		t.Errorf("%d creates, want 2 per rotation (%d)", got, 2*rotations)
