@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -23,10 +24,14 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
+	tuneGarbageCollector(os.Getenv)
+	silenceDiscardedLogs(debug)
+	stopProfiling := startProfiling()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: address,
 		Debug:   debug,
 	})
+	stopProfiling()
 	if err != nil {
 		log.Fatal(err.Error())
 	}
