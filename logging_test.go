@@ -56,22 +56,23 @@ func TestSilenceDiscardedLogs(t *testing.T) {
 		}
 	}
 
-	t.Run("kept when Terraform keeps them", func(t *testing.T) {
-		t.Setenv("TF_LOG", "TRACE")
-		unsetenv(t, "TF_LOG_SDK")
-		silenceDiscardedLogs(false)
-		if got := getenv("TF_LOG_SDK"); got != "" {
-			t.Errorf("TF_LOG_SDK = %q with TF_LOG=TRACE, want it left unset", got)
-		}
-	})
-	t.Run("kept in debug mode", func(t *testing.T) {
-		t.Setenv("TF_LOG", "")
-		unsetenv(t, "TF_LOG_SDK")
-		silenceDiscardedLogs(true)
-		if got := getenv("TF_LOG_SDK"); got != "" {
-			t.Errorf("TF_LOG_SDK = %q in debug mode, want it left unset", got)
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		tfLog string
+		debug bool
+	}{
+		{"kept when Terraform keeps them", "TRACE", false},
+		{"kept in debug mode", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TF_LOG", tc.tfLog)
+			unsetenv(t, "TF_LOG_SDK")
+			silenceDiscardedLogs(tc.debug)
+			if got := getenv("TF_LOG_SDK"); got != "" {
+				t.Errorf("TF_LOG_SDK = %q with TF_LOG=%q and debug %v, want it left unset", got, tc.tfLog, tc.debug)
+			}
+		})
+	}
 }
 
 func getenv(name string) string {
