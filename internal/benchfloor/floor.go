@@ -215,11 +215,8 @@ func (f *floor) timed(step string, fn func() error) error {
 }
 
 func rotateOne(ctx context.Context, f *floor, c Credential) error {
-	var current string
-	if err := f.timed(StepReadSecret, func() (err error) {
-		current, err = f.readSecret(ctx, c.SecretName)
-		return err
-	}); err != nil {
+	current, err := f.currentPassword(ctx, c)
+	if err != nil {
 		return err
 	}
 	next := rand.Text() // 26 characters of base32: ASCII, SASLprep-safe
@@ -252,14 +249,21 @@ func rotateOne(ctx context.Context, f *floor, c Credential) error {
 }
 
 func refreshOne(ctx context.Context, f *floor, c Credential) error {
-	var current string
-	if err := f.timed(StepReadSecret, func() (err error) {
-		current, err = f.readSecret(ctx, c.SecretName)
-		return err
-	}); err != nil {
+	current, err := f.currentPassword(ctx, c)
+	if err != nil {
 		return err
 	}
 	return f.timed(StepLogin, func() error { return f.ping(ctx, c.Username, current) })
+}
+
+// currentPassword reads the credential's secret, the first step of both a
+// rotation and a refresh.
+func (f *floor) currentPassword(ctx context.Context, c Credential) (current string, err error) {
+	err = f.timed(StepReadSecret, func() (err error) {
+		current, err = f.readSecret(ctx, c.SecretName)
+		return err
+	})
+	return current, err
 }
 
 // readSecret returns the value of the secret's latest version.

@@ -2,23 +2,18 @@ package benchfloor
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
-	"io"
 	"maps"
 	"net"
 	"strings"
 	"sync"
 
-	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/wiremessage"
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
 )
 
 // Proxy is a TCP proxy in front of one MongoDB server that counts what
 // crosses it: connections (opened, open at once), commands by name, and
 // SCRAM conversations. Messages pass through unchanged; they are parsed
-// with the driver's own wiremessage and bsoncore packages, as
-// internal/mongosim does, only far enough to name the command.
+// with internal/wiremsg, as internal/mongosim's are, to name the command.
 //
 // A SCRAM conversation (a login) starts either with a saslStart command or
 // inside the connection handshake: the driver's hello carries
@@ -161,7 +156,7 @@ func (p *Proxy) pipe(src, dst net.Conn, inspect func(msg []byte), done func()) {
 	defer done()
 	r := bufio.NewReaderSize(src, 64<<10)
 	for {
-		msg, err := readFrame(r)
+		msg, err := wiremsg.ReadFrame(r)
 		if err == nil {
 			inspect(msg)
 			_, err = dst.Write(msg)
@@ -172,37 +167,20 @@ func (p *Proxy) pipe(src, dst net.Conn, inspect func(msg []byte), done func()) {
 	}
 }
 
-// maxFrame bounds a message, as MongoDB's maxMessageSizeBytes does.
-const maxFrame = 48_000_000
-
-// readFrame reads one whole wire message: the 16-byte header says how long
-// it is.
-func readFrame(r io.Reader) ([]byte, error) {
-	var header [16]byte
-	if _, err := io.ReadFull(r, header[:]); err != nil {
-		return nil, err
-	}
-	length, _, _, _, _, _ := wiremessage.ReadHeader(header[:])
-	if length < 16 || length > maxFrame {
-		return nil, fmt.Errorf("wire message of %d bytes", length)
-	}
-	msg := make([]byte, length)
-	copy(msg, header[:])
-	_, err := io.ReadFull(r, msg[16:])
-	return msg, err
-}
-
 // request counts a client's message: the command it names, and a login if
 // it is saslStart.
 func (p *Proxy) request(msg []byte) {
-	doc, err := commandDocument(msg)
+	m, err := wiremsg.Parse(msg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
 		p.unparsed(err)
 		return
 	}
-	name := firstKey(doc)
+	name := wiremsg.CommandName(m.Command())
+	if name == "" {
+		name = "(empty)"
+	}
 	p.counts.Commands[name]++
 	if strings.EqualFold(name, "saslStart") {
 		p.counts.Logins++
@@ -212,14 +190,14 @@ func (p *Proxy) request(msg []byte) {
 // reply counts a server's answer to a speculative authentication: the
 // conversation started inside the handshake.
 func (p *Proxy) reply(msg []byte) {
-	doc, err := commandDocument(msg)
+	m, err := wiremsg.Parse(msg)
 	if err != nil {
 		p.mu.Lock()
 		p.unparsed(err)
 		p.mu.Unlock()
 		return
 	}
-	if _, err := doc.LookupErr("speculativeAuthenticate"); err == nil {
+	if _, err := m.Body.LookupErr("speculativeAuthenticate"); err == nil {
 		p.mu.Lock()
 		p.counts.Logins++
 		p.mu.Unlock()
@@ -232,109 +210,4 @@ func (p *Proxy) unparsed(err error) {
 	if p.parseErr == nil {
 		p.parseErr = err
 	}
-}
-
-// opQuery is OP_QUERY, which the driver still sends for the legacy hello
-// of its handshake.
-const opQuery wiremessage.OpCode = 2004
-
-// commandDocument returns a message's command or reply document: the body
-// section of OP_MSG, the query of OP_QUERY (unwrapped from $query), the
-// first document of OP_REPLY.
-//
-//nolint:staticcheck // OP_QUERY and OP_REPLY are deprecated, yet the handshake uses them.
-func commandDocument(msg []byte) (bsoncore.Document, error) {
-	_, _, _, opcode, rem, ok := wiremessage.ReadHeader(msg)
-	if !ok {
-		return nil, errors.New("malformed wire message header")
-	}
-	switch opcode {
-	case wiremessage.OpMsg:
-		return opMsgBody(rem)
-	case opQuery:
-		_, rem, ok := wiremessage.ReadQueryFlags(rem)
-		if ok {
-			_, rem, ok = wiremessage.ReadQueryFullCollectionName(rem)
-		}
-		if ok {
-			_, rem, ok = wiremessage.ReadQueryNumberToSkip(rem)
-		}
-		if ok {
-			_, rem, ok = wiremessage.ReadQueryNumberToReturn(rem)
-		}
-		var q bsoncore.Document
-		if ok {
-			q, _, ok = wiremessage.ReadQueryQuery(rem)
-		}
-		if !ok {
-			return nil, errors.New("malformed OP_QUERY")
-		}
-		if inner, ok := q.Lookup("$query").DocumentOK(); ok {
-			return inner, nil
-		}
-		return q, nil
-	case wiremessage.OpReply:
-		_, rem, ok := wiremessage.ReadReplyFlags(rem)
-		if ok {
-			_, rem, ok = wiremessage.ReadReplyCursorID(rem)
-		}
-		if ok {
-			_, rem, ok = wiremessage.ReadReplyStartingFrom(rem)
-		}
-		if ok {
-			_, rem, ok = wiremessage.ReadReplyNumberReturned(rem)
-		}
-		var doc bsoncore.Document
-		if ok {
-			doc, _, ok = wiremessage.ReadReplyDocument(rem)
-		}
-		if !ok {
-			return nil, errors.New("malformed OP_REPLY")
-		}
-		return doc, nil
-	default:
-		return nil, fmt.Errorf("wire-protocol opcode %s (%d) not understood", opcode, opcode)
-	}
-}
-
-// opMsgBody returns the kind-0 section of an OP_MSG (after the header).
-func opMsgBody(rem []byte) (bsoncore.Document, error) {
-	flags, rem, ok := wiremessage.ReadMsgFlags(rem)
-	if !ok {
-		return nil, errors.New("malformed OP_MSG flags")
-	}
-	if flags&wiremessage.ChecksumPresent != 0 && len(rem) >= 4 {
-		rem = rem[:len(rem)-4]
-	}
-	for len(rem) > 0 {
-		stype, r2, ok := wiremessage.ReadMsgSectionType(rem)
-		if !ok {
-			return nil, errors.New("malformed OP_MSG section")
-		}
-		switch stype {
-		case wiremessage.SingleDocument:
-			doc, _, ok := wiremessage.ReadMsgSectionSingleDocument(r2)
-			if !ok {
-				return nil, errors.New("malformed OP_MSG body")
-			}
-			return doc, nil
-		case wiremessage.DocumentSequence:
-			_, _, r3, ok := wiremessage.ReadMsgSectionRawDocumentSequence(r2)
-			if !ok {
-				return nil, errors.New("malformed OP_MSG document sequence")
-			}
-			rem = r3
-		default:
-			return nil, fmt.Errorf("OP_MSG section kind %d", stype)
-		}
-	}
-	return nil, errors.New("OP_MSG without a body section")
-}
-
-// firstKey is a command's name: its document's first key.
-func firstKey(doc bsoncore.Document) string {
-	if e, err := doc.IndexErr(0); err == nil {
-		return e.Key()
-	}
-	return "(empty)"
 }

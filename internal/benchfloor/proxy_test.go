@@ -8,17 +8,9 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/wiremessage"
-)
 
-// opMsg encodes an OP_MSG whose body is doc.
-func opMsg(requestID, responseTo int32, doc bsoncore.Document) []byte {
-	idx, b := wiremessage.AppendHeaderStart(nil, requestID, responseTo, wiremessage.OpMsg)
-	b = wiremessage.AppendMsgFlags(b, 0)
-	b = wiremessage.AppendMsgSectionType(b, wiremessage.SingleDocument)
-	b = append(b, doc...)
-	return bsoncore.UpdateLength(b, idx, int32(len(b[idx:])))
-}
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
+)
 
 // fakeServer answers every OP_MSG with ok: 1, and a hello that carries
 // speculativeAuthenticate with the first SCRAM reply, as a server that
@@ -40,20 +32,15 @@ func fakeServer(t *testing.T) string {
 				defer c.Close() //nolint:errcheck
 				r := bufio.NewReader(c)
 				for id := int32(1); ; id++ {
-					msg, err := readFrame(r)
+					req, err := wiremsg.ReadMessage(r)
 					if err != nil {
 						return
 					}
-					doc, err := commandDocument(msg)
-					if err != nil {
-						return
-					}
-					_, reqID, _, _, _, _ := wiremessage.ReadHeader(msg)
 					reply := bsoncore.NewDocumentBuilder().AppendDouble("ok", 1)
-					if _, err := doc.LookupErr("speculativeAuthenticate"); err == nil {
+					if _, err := req.Command().LookupErr("speculativeAuthenticate"); err == nil {
 						reply.AppendDocument("speculativeAuthenticate", bsoncore.NewDocumentBuilder().AppendInt32("conversationId", 1).Build())
 					}
-					if _, err := c.Write(opMsg(id, reqID, reply.Build())); err != nil {
+					if _, err := c.Write(wiremsg.EncodeReply(req, id, reply.Build())); err != nil {
 						return
 					}
 				}
@@ -73,10 +60,10 @@ func TestProxyCounts(t *testing.T) {
 
 	call := func(c net.Conn, doc bsoncore.Document) {
 		t.Helper()
-		if _, err := c.Write(opMsg(1, 0, doc)); err != nil {
+		if _, err := c.Write(wiremsg.EncodeMsg(1, 0, 0, doc, nil)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := readFrame(c); err != nil {
+		if _, err := wiremsg.ReadFrame(c); err != nil {
 			t.Fatal(err)
 		}
 	}

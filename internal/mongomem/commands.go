@@ -12,6 +12,8 @@ import (
 	"github.com/xdg-go/scram"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
 )
 
 // Server error codes (src/mongo/base/error_codes.yml).
@@ -73,9 +75,15 @@ func ok(fields ...bson.E) bsoncore.Document {
 	return marshal(append(bson.D(fields), bson.E{Key: "ok", Value: 1.0}))
 }
 
+// request is one command read off a connection.
+type request struct {
+	db  string            // the database it runs on
+	cmd bsoncore.Document // the command document
+}
+
 // handle answers one command.
 func (cs *connState) handle(req *request) bsoncore.Document {
-	name := commandName(req.cmd)
+	name := wiremsg.CommandName(req.cmd)
 	cs.s.mu.Lock()
 	cs.s.commands[name]++
 	cs.s.mu.Unlock()
@@ -126,7 +134,7 @@ func (cs *connState) hello(req *request, legacy bool) bsoncore.Document {
 	fields = append(fields,
 		bson.E{Key: primaryKey, Value: true},
 		bson.E{Key: "maxBsonObjectSize", Value: int32(maxBSONObjectSize)},
-		bson.E{Key: "maxMessageSizeBytes", Value: int32(maxMessageSize)},
+		bson.E{Key: "maxMessageSizeBytes", Value: int32(wiremsg.MaxMessageSize)},
 		bson.E{Key: "maxWriteBatchSize", Value: int32(maxWriteBatchSize)},
 		bson.E{Key: "localTime", Value: bson.NewDateTimeFromTime(time.Now())},
 		bson.E{Key: "logicalSessionTimeoutMinutes", Value: int32(sessionTimeoutMinutes)},
@@ -144,7 +152,7 @@ func (cs *connState) hello(req *request, legacy bool) bsoncore.Document {
 		}
 	}
 	if v, err := req.cmd.LookupErr("speculativeAuthenticate"); err == nil {
-		if doc, isDoc := v.DocumentOK(); isDoc && commandName(doc) == "saslStart" {
+		if doc, isDoc := v.DocumentOK(); isDoc && wiremsg.CommandName(doc) == "saslStart" {
 			db := stringField(doc, "db")
 			if db == "" {
 				db = req.db

@@ -9,8 +9,8 @@
 //
 // # Wire protocol
 //
-// Messages are parsed and built with the driver's own
-// go.mongodb.org/mongo-driver/v2/x/mongo/driver/wiremessage and
+// Messages are read, parsed and built by internal/wiremsg, with the driver's
+// own go.mongodb.org/mongo-driver/v2/x/mongo/driver/wiremessage and
 // x/bsonx/bsoncore packages: OP_MSG (body section; document sequences are
 // read and ignored; a checksum is accepted and not verified; moreToCome
 // requests get no reply), and OP_QUERY on "<db>.$cmd" answered with OP_REPLY,

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xdg-go/scram"
+
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
 )
 
 // DefaultIterations is the SCRAM iteration count of stored credentials: the
@@ -296,18 +298,18 @@ func (cs *connState) serve(c net.Conn) {
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
 	for {
-		req, err := readRequest(r)
+		msg, err := wiremsg.ReadMessage(r)
 		if err != nil {
 			// A closed connection, a malformed message or an opcode this
 			// server does not speak (OP_COMPRESSED: hello offers no
 			// compression) ends the connection, as the server does.
 			return
 		}
-		reply := cs.handle(req)
-		if req.moreToCome {
+		reply := cs.handle(&request{db: msg.Database(), cmd: msg.Command()})
+		if msg.MoreToCome() {
 			continue
 		}
-		if _, err := w.Write(encodeReply(req, cs.s.requestID.Add(1), reply)); err != nil {
+		if _, err := w.Write(wiremsg.EncodeReply(msg, cs.s.requestID.Add(1), reply)); err != nil {
 			return
 		}
 		if err := w.Flush(); err != nil {

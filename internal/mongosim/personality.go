@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
 )
 
 // Personality makes the deployment answer some commands as a hosted
@@ -104,7 +106,7 @@ func (s *Sim) personalityRewrite(ci *call) {
 	switch ci.lname {
 	case "createuser", "updateuser", "dropuser", "usersinfo", "grantrolestouser", "revokerolesfromuser",
 		"saslstart", "saslcontinue":
-		if ci.db != "admin" && ci.req.opcode != opQuery {
+		if ci.db != "admin" && ci.req.OpCode != wiremsg.OpQuery {
 			ci.cmd = replaceField(ci.cmd, "$db", bsoncore.Value{Type: bsoncore.TypeString, Data: bsoncore.AppendString(nil, "admin")})
 			ci.db = "admin"
 		}

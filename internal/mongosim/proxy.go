@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/segura-community/terraform-provider-segura/internal/ferretdb"
+	"github.com/segura-community/terraform-provider-segura/internal/wiremsg"
 )
 
 // member is one replica-set member (or router): a proxy listener in front
@@ -51,7 +52,7 @@ func (m *member) acceptLoop() {
 		if err != nil {
 			return // listener closed by Stop
 		}
-		c := &conn{m: m, client: nc, reqs: make(chan *message, 16)}
+		c := &conn{m: m, client: nc, reqs: make(chan *wiremsg.Message, 16)}
 		c.ctx, c.cancel = context.WithCancel(context.Background())
 		m.connsMu.Lock()
 		select {
@@ -119,7 +120,7 @@ type conn struct {
 	up     net.Conn
 	ctx    context.Context // cancelled when the client goes away
 	cancel context.CancelFunc
-	reqs   chan *message
+	reqs   chan *wiremsg.Message
 
 	auth          authState
 	supportsHello bool // the client used hello or helloOk (server's "not primary" wording)
@@ -127,7 +128,7 @@ type conn struct {
 
 // call is one command being handled.
 type call struct {
-	req   *message
+	req   *wiremsg.Message
 	start time.Time         // when the proxy received it (maxTimeMS counts from here)
 	cmd   bsoncore.Document // the command document (OP_MSG body with $db)
 	name  string            // command name as sent
@@ -143,9 +144,9 @@ func (c *conn) readLoop() {
 	defer close(c.reqs)
 	defer c.cancel()
 	for {
-		msg, err := readMessage(c.client)
+		msg, err := wiremsg.ReadMessage(c.client)
 		if err != nil {
-			if errors.Is(err, errUnsupportedOpcode) {
+			if errors.Is(err, wiremsg.ErrUnsupportedOpcode) {
 				c.m.sim.logger.Printf("%s: closing a connection: %v", c.m.host, err)
 			}
 			return
@@ -189,9 +190,9 @@ func (c *conn) serve() {
 }
 
 // handle answers one request; false closes the connection.
-func (c *conn) handle(req *message) bool {
-	cmd := req.command()
-	ci := &call{req: req, start: time.Now(), cmd: cmd, name: firstKey(cmd), db: req.database()}
+func (c *conn) handle(req *wiremsg.Message) bool {
+	cmd := req.Command()
+	ci := &call{req: req, start: time.Now(), cmd: cmd, name: wiremsg.CommandName(cmd), db: req.Database()}
 	ci.lname = strings.ToLower(ci.name)
 	s := c.m.sim
 
@@ -235,10 +236,10 @@ func (c *conn) handle(req *message) bool {
 }
 
 func (c *conn) send(ci *call, reply bsoncore.Document) bool {
-	if ci.req.moreToCome() {
+	if ci.req.MoreToCome() {
 		return true
 	}
-	_, err := c.client.Write(encodeReply(ci.req, replyIDs.Add(1), reply))
+	_, err := c.client.Write(wiremsg.EncodeReply(ci.req, replyIDs.Add(1), reply))
 	return err == nil
 }
 
@@ -280,18 +281,18 @@ func (c *conn) process(ci *call) (bsoncore.Document, error) {
 // forward sends the command to this connection's FerretDB and returns its
 // reply (nil for a moreToCome request).
 func (c *conn) forward(ci *call, cmd bsoncore.Document) (bsoncore.Document, error) {
-	req := ci.req.withCommand(cmd)
-	if _, err := c.up.Write(req.encode()); err != nil {
+	req := ci.req.WithCommand(cmd)
+	if _, err := c.up.Write(req.Encode()); err != nil {
 		return nil, err
 	}
-	if req.moreToCome() {
+	if req.MoreToCome() {
 		return nil, nil
 	}
-	reply, err := readMessage(c.up)
+	reply, err := wiremsg.ReadMessage(c.up)
 	if err != nil {
 		return nil, err
 	}
-	return reply.body, nil
+	return reply.Body, nil
 }
 
 func (c *conn) notPrimary(ci *call) bsoncore.Document {

@@ -200,11 +200,11 @@ func (c *conn) userWrite(ci *call) (bsoncore.Document, error) {
 	}
 	unlock := s.repl.lockUser(key)
 	fc := ci
-	if ci.req.moreToCome() {
+	if ci.req.MoreToCome() {
 		// An unacknowledged (w:0) change still needs FerretDB's answer to be
 		// logged; the client gets none.
 		req := *ci.req
-		req.flags &^= wiremessage.MoreToCome
+		req.Flags &^= wiremessage.MoreToCome
 		cp := *ci
 		cp.req = &req
 		fc = &cp
