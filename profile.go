@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -19,7 +20,8 @@ import (
 // leaves cpu-<pid>.pprof (the plugin's whole life), heap-<pid>.pprof
 // (allocations over its life, and what was in use at the end, after a GC)
 // and heap-peak-<pid>.pprof (what was in use when the live heap was at its
-// largest, sampled every 250 ms: what decides the plugin's peak memory)
+// largest, sampled every 250 ms: what decides the plugin's peak memory;
+// heap-peak-<pid>-goroutines.txt beside it lists what was running then)
 // there for `go tool pprof`. One set per plugin process; Terraform starts
 // one per command (and one more for validation on some commands).
 const profileDirEnv = "SEGURA_PROVIDER_PPROF_DIR"
@@ -107,5 +109,15 @@ func writePeakHeapProfiles(path string, done <-chan struct{}, warn func(error)) 
 			warn(err)
 		}
 		_ = f.Close()
+		// What was running then: the goroutines that hold the live heap.
+		g, err := os.Create(strings.TrimSuffix(path, ".pprof") + "-goroutines.txt")
+		if err != nil {
+			warn(err)
+			return
+		}
+		if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
+			warn(err)
+		}
+		_ = g.Close()
 	}
 }
