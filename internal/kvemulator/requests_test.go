@@ -14,19 +14,27 @@ import (
 	"github.com/segura-community/terraform-provider-segura/internal/kvemulator"
 )
 
+// startWithApp starts a stack whose vault holds the secret "app" (one
+// version, "v1", set by the client returned, which does not retry).
+func startWithApp(t *testing.T) (*stack, *azsecrets.Client, *recordingTransport, azsecrets.SetSecretResponse) {
+	t.Helper()
+	s := startStack(t, kvemulator.Options{})
+	client, transport := s.newClient(t, clientOptions{maxRetries: -1})
+	set, err := client.SetSecret(ctxFor(t), "app", azsecrets.SetSecretParameters{Value: ptr("v1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, client, transport, set
+}
+
 // TestRequestCounts: every answered request is counted once under the name
 // of its operation, or Throttled / Unauthorized; reset starts over.
 func TestRequestCounts(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, kvemulator.Options{})
-	client, transport := s.newClient(t, clientOptions{maxRetries: -1})
+	s, client, transport, set := startWithApp(t)
 	ctx := ctxFor(t)
 	e := s.emulator
 
-	set, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v1")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v2")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -123,21 +131,16 @@ func TestRequestCounts(t *testing.T) {
 // and purging draw on the other transactions' budget.
 func TestCreatesAndOthersAreSeparateClasses(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, kvemulator.Options{})
-	client, _ := s.newClient(t, clientOptions{maxRetries: -1})
+	s, client, _, set := startWithApp(t)
 	ctx := ctxFor(t)
 	e := s.emulator
 
-	set, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v1")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.SetLimits(kvemulator.Limits{Creates: 1, Others: 100, Window: time.Hour})
 	e.SetThrottle(true)
 	if _, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v2")}, nil); err != nil {
 		t.Fatalf("the first create of the window: %v", err)
 	}
-	_, err = client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v3")}, nil)
+	_, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v3")}, nil)
 	respErr := responseError(t, err, 429, "Throttled")
 	if ra := respErr.RawResponse.Header.Get("Retry-After"); ra != "3600" {
 		t.Errorf("Retry-After %q, want 3600 (the window's slot frees in an hour)", ra)
@@ -200,12 +203,7 @@ func TestMaxInWindow(t *testing.T) {
 
 func TestAdminRequests(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, kvemulator.Options{})
-	client, _ := s.newClient(t, clientOptions{maxRetries: -1})
-	ctx := ctxFor(t)
-	if _, err := client.SetSecret(ctx, "app", azsecrets.SetSecretParameters{Value: ptr("v")}, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, _, _, _ := startWithApp(t)
 	httpClient := newRecordingTransport(s.emulator).client
 	do := func(method, path string, wantStatus int) []byte {
 		t.Helper()
