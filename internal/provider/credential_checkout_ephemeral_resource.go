@@ -138,7 +138,7 @@ func (r *credentialCheckoutEphemeralResource) Open(ctx context.Context, req ephe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cred, d := requireRef[credentialRef](ctx, s.Credential, checkout, "sync.credential")
+	cred, d := requireRef[boundCredentialRef](ctx, s.Credential, checkout, "sync.credential")
 	resp.Diagnostics.Append(d...)
 	app, d := requireRef[applicationRef](ctx, s.Application, checkout, "sync.application")
 	resp.Diagnostics.Append(d...)

@@ -221,8 +221,11 @@ func credentialResult(ctx context.Context, req list.ListRequest, dep mongodb.Dep
 	}
 	m := credentialResourceModel{
 		credentialRef: credentialRef{
-			ID: types.StringNull(), Username: types.StringValue(u.Username), AuthDatabase: types.StringValue(u.Database),
-			Mechanism: types.StringValue(mechanism), Device: device,
+			boundCredentialRef: boundCredentialRef{
+				ID: types.StringNull(), Username: types.StringValue(u.Username), AuthDatabase: types.StringValue(u.Database),
+				Mechanism: types.StringValue(mechanism),
+			},
+			Device: device,
 		},
 		Parent: types.ObjectNull(credentialRefAttrTypes()), Description: types.StringNull(), Tags: types.MapNull(types.StringType),
 	}

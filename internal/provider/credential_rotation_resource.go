@@ -35,6 +35,7 @@ var (
 	_ resource.ResourceWithModifyPlan     = (*credentialRotationResource)(nil)
 	_ resource.ResourceWithImportState    = (*credentialRotationResource)(nil)
 	_ resource.ResourceWithIdentity       = (*credentialRotationResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*credentialRotationResource)(nil)
 )
 
 const (
@@ -108,6 +109,9 @@ func (r *credentialRotationResource) IdentitySchema(_ context.Context, _ resourc
 
 func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		// 1: the credentials inside syncs, parent_sync and parent_rotation
+		// no longer carry their device (credential_rotation_upgrade.go).
+		Version: 1,
 		MarkdownDescription: "Rotates a `segura_credential`'s password at `terraform apply` and keeps its Key Vault secrets in step.\n\n" +
 			"Creating the resource rotates at once. Each rotation: checks every bound secret and proves the current password " +
 			"logs in (nothing changes if that fails); generates a password from the policy; stages it in an escrow secret; " +
@@ -303,7 +307,7 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			if !ok {
 				continue
 			}
-			sc, ok, d := refFromObject[credentialRef](ctx, s.Credential)
+			sc, ok, d := refFromObject[boundCredentialRef](ctx, s.Credential)
 			resp.Diagnostics.Append(d...)
 			if ok && known(sc.ID, cred.ID) && !sc.ID.Equal(cred.ID) {
 				resp.Diagnostics.AddAttributeError(path.Root("syncs").AtListIndex(i), "Binding of another credential",
@@ -343,7 +347,7 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			fmt.Sprintf("%s: %s is set, but credential %s has no parent. Set the parent on the segura_credential, or remove %s.",
 				who, attr, cred.ID.ValueString(), attr))
 	case hasParent:
-		attr, credObj := "parent_sync", types.ObjectNull(credentialRefAttrTypes())
+		attr, credObj := "parent_sync", types.ObjectNull(boundCredentialRefAttrTypes())
 		if ps, ok, d := refFromObject[syncRef](ctx, cfg.ParentSync); ok {
 			credObj = ps.Credential
 		} else if pr, ok2, d2 := refFromObject[parentRotationRef](ctx, cfg.ParentRotation); ok2 {
@@ -353,7 +357,7 @@ func (r *credentialRotationResource) ValidateConfig(ctx context.Context, req res
 			resp.Diagnostics.Append(d...)
 			resp.Diagnostics.Append(d2...)
 		}
-		psc, ok, d := refFromObject[credentialRef](ctx, credObj)
+		psc, ok, d := refFromObject[boundCredentialRef](ctx, credObj)
 		resp.Diagnostics.Append(d...)
 		if ok && known(psc.ID, parent.ID) && !psc.ID.Equal(parent.ID) {
 			resp.Diagnostics.AddAttributeError(path.Root(attr), attr+" of another credential",
@@ -978,7 +982,7 @@ func (r *credentialRotationResource) request(ctx context.Context, m credentialRo
 // binding, from parent_rotation's primary sync or from parent_sync, and its
 // escrow secret (parent_rotation's, else the default name beside the
 // parent's secret).
-func (r *credentialRotationResource) parent(ctx context.Context, m credentialRotationResourceModel, parent credentialRef) (*rotation.Parent, diag.Diagnostics) {
+func (r *credentialRotationResource) parent(ctx context.Context, m credentialRotationResourceModel, parent boundCredentialRef) (*rotation.Parent, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	const who = "segura_credential_rotation"
 	source, label, escrowName := m.ParentSync, "parent_sync", ""

@@ -599,7 +599,7 @@ func TestSRVDeviceAccount(t *testing.T) {
 	if d.HasError() {
 		t.Fatal(d)
 	}
-	cred := credentialRef{ID: types.StringValue("c"), Username: types.StringValue("app"), AuthDatabase: types.StringValue("orders"), Mechanism: types.StringNull(), Device: obj}
+	cred := credentialRef{boundCredentialRef: boundCredentialRef{ID: types.StringValue("c"), Username: types.StringValue("app"), AuthDatabase: types.StringValue("orders"), Mechanism: types.StringNull()}, Device: obj}
 	a, ok := credentialAccount(ctx, cred)
 	if !ok || a.importID() != "app@orders on mongodb+srv://orders.db.example.net" {
 		t.Fatalf("account %+v (ok %v), import id %q", a, ok, a.importID())

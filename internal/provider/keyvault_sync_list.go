@@ -169,8 +169,11 @@ func listedCredentialRef(ctx context.Context, tag string) (types.Object, diag.Di
 	device, d := importedDeviceRef(a)
 	diags.Append(d...)
 	obj, d := types.ObjectValueFrom(ctx, credentialRefAttrTypes(), credentialRef{
-		ID: types.StringValue(a.importID()), Username: types.StringValue(a.username), AuthDatabase: types.StringValue(a.authDatabase),
-		Mechanism: types.StringNull(), Device: device,
+		boundCredentialRef: boundCredentialRef{
+			ID: types.StringValue(a.importID()), Username: types.StringValue(a.username), AuthDatabase: types.StringValue(a.authDatabase),
+			Mechanism: types.StringNull(),
+		},
+		Device: device,
 	})
 	diags.Append(d...)
 	return obj, diags

@@ -22,14 +22,14 @@ type rotationCredentialRef struct {
 
 func rotationCredentialRefAttribute(description string) schema.SingleNestedAttribute {
 	a := credentialRefAttribute(description, true)
-	a.Attributes["parent"] = credentialRefAttribute("The credential's `parent`, when it has one.", false)
+	a.Attributes["parent"] = boundCredentialRefAttribute("The credential's `parent`, when it has one (without its `device`: it is the credential's).", false)
 	return a
 }
 
 // parent returns the parent credential; ok is false when there is none, or
 // while it is unknown (check Parent.IsUnknown to tell the two apart).
-func (c rotationCredentialRef) parent(ctx context.Context) (credentialRef, bool, diag.Diagnostics) {
-	return refFromObject[credentialRef](ctx, c.Parent)
+func (c rotationCredentialRef) parent(ctx context.Context) (boundCredentialRef, bool, diag.Diagnostics) {
+	return refFromObject[boundCredentialRef](ctx, c.Parent)
 }
 
 // ---------------------------------------------------------------------------
@@ -88,7 +88,7 @@ type syncRef struct {
 
 func syncRefNestedAttributes() map[string]schema.Attribute {
 	attrs := refNestedAttributes(syncRefFields)
-	attrs["credential"] = credentialRefAttribute("The binding's `credential`.", true)
+	attrs["credential"] = boundCredentialRefAttribute("The binding's `credential` (without its `device`).", true)
 	attrs["application"] = applicationRefAttribute("The binding's `application`.", true)
 	return attrs
 }
@@ -157,7 +157,7 @@ type parentRotationRef struct {
 func parentRotationRefAttribute(description string) schema.SingleNestedAttribute {
 	return refAttribute(description, false, map[string]schema.Attribute{
 		"id":                 schema.StringAttribute{Optional: true, MarkdownDescription: "The parent rotation's `id`."},
-		"credential":         credentialRefAttribute("The parent rotation's `credential`.", false),
+		"credential":         boundCredentialRefAttribute("The parent rotation's `credential` (without its `device`).", false),
 		"syncs":              schema.ListNestedAttribute{Optional: true, MarkdownDescription: "The parent rotation's `syncs`; the first holds its password.", NestedObject: schema.NestedAttributeObject{Attributes: optionalAttributes(syncRefNestedAttributes())}},
 		"escrow_secret_name": schema.StringAttribute{Optional: true, MarkdownDescription: "The parent rotation's `escrow_secret_name`."},
 	})

@@ -275,11 +275,8 @@ var credentialRefFields = []refField{
 
 // credentialRef is the model of a reference to a segura_credential.
 type credentialRef struct {
-	ID           types.String `tfsdk:"id"`
-	Username     types.String `tfsdk:"username"`
-	AuthDatabase types.String `tfsdk:"auth_database"`
-	Mechanism    types.String `tfsdk:"mechanism"`
-	Device       types.Object `tfsdk:"device"`
+	boundCredentialRef
+	Device types.Object `tfsdk:"device"`
 }
 
 func credentialRefAttrTypes() map[string]attr.Type {
@@ -296,6 +293,28 @@ func credentialRefAttribute(description string, required bool) schema.SingleNest
 	return refAttribute(description, required, attrs)
 }
 
+// boundCredentialRef is the model of a reference to a segura_credential
+// a rotation or a checkout receives beside the rotated one (a rotation's
+// syncs, parent_sync and parent_rotation, and its credential's parent):
+// which credential it is, without its device. A parent is on its child's
+// device (segura_credential checks it), and a binding's credential is the
+// rotated one; leaving the device out keeps 15 attributes out of each of
+// these places in the rotation's schema, which the framework walks for every
+// value of every request (about half the plugin's CPU in a plan).
+type boundCredentialRef struct {
+	ID           types.String `tfsdk:"id"`
+	Username     types.String `tfsdk:"username"`
+	AuthDatabase types.String `tfsdk:"auth_database"`
+	Mechanism    types.String `tfsdk:"mechanism"`
+}
+
+func boundCredentialRefAttrTypes() map[string]attr.Type { return refAttrTypes(credentialRefFields) }
+
+// boundCredentialRefAttribute is the nested attribute of a boundCredentialRef.
+func boundCredentialRefAttribute(description string, required bool) schema.SingleNestedAttribute {
+	return refAttribute(description, required, refNestedAttributes(credentialRefFields))
+}
+
 // device returns the credential's device reference; ok is false while it is
 // null or unknown.
 func (c credentialRef) device(ctx context.Context) (deviceRef, bool, diag.Diagnostics) {
@@ -303,7 +322,7 @@ func (c credentialRef) device(ctx context.Context) (deviceRef, bool, diag.Diagno
 }
 
 // authDatabase returns the credential's authentication database, "admin" when unset.
-func (c credentialRef) authDatabase() string {
+func (c boundCredentialRef) authDatabase() string {
 	if c.AuthDatabase.IsNull() || c.AuthDatabase.IsUnknown() || c.AuthDatabase.ValueString() == "" {
 		return mongodb.DefaultAuthSource
 	}
@@ -312,7 +331,7 @@ func (c credentialRef) authDatabase() string {
 
 // identity is the MongoDB identity of the credential, without a password:
 // the rotation engine resolves it (Key Vault, the escrow, a write-only input).
-func (c credentialRef) identity() mongodb.Identity {
+func (c boundCredentialRef) identity() mongodb.Identity {
 	return mongodb.Identity{
 		Username:   c.Username.ValueString(),
 		AuthSource: c.authDatabase(),

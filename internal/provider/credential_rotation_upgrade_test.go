@@ -1,0 +1,224 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/segura-community/terraform-provider-segura/internal/secretvalue"
+)
+
+// v0Device is a device as version 0 stored it inside bound credentials.
+const v0Device = `{"id":"dev-1","name":"orders","type":"mongodb","address":"db:27017","hosts":null,"port":null,"replica_set":null,"tls":null,"tls_ca_file":null,"tls_insecure_skip_verify":null,"srv_host":null,"tls_certificate_key_file":null,"tls_allow_invalid_hostnames":null,"options":null}`
+
+func v0Binding(secret string) string {
+	return `{"id":"` + secret + `","secret_name":"` + secret + `","secret_id":"https://kv.example/secrets/` + secret + `","value_format":"password","content_type":null,"tags":null,"create_if_missing":null,` +
+		`"credential":{"id":"app@admin on db:27017","username":"app","auth_database":"admin","mechanism":null,"device":` + v0Device + `},` +
+		`"application":{"id":"a","name":"a","tenant_id":null,"client_id":null,"client_secret":null,"vault_name":null,"vault_url":"https://kv.example/","scope":null}}`
+}
+
+func TestDropBoundCredentialDevices(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		v0, v1  string
+		wantErr bool
+	}{
+		{
+			name: "every bound credential loses its device",
+			v0:   `{"id":"r","syncs":[` + v0Binding("s1") + `,` + v0Binding("s2") + `],"parent_sync":` + v0Binding("p") + `,"parent_rotation":{"id":"pr","credential":{"id":"c","username":"root","device":` + v0Device + `},"syncs":[` + v0Binding("ps") + `]}}`,
+		},
+		{name: "null and missing parts stay", v0: `{"id":"r","syncs":null,"parent_sync":null,"parent_rotation":null}`},
+		{name: "the rotation's own credential keeps its device", v0: `{"id":"r","credential":{"id":"c","device":{"id":"dev-1"}},"syncs":[]}`},
+		{
+			name: "the parents of credential and alternate_credential lose theirs",
+			v0: `{"id":"r","credential":{"id":"c","device":{"id":"dev-1"},"parent":{"id":"p","username":"root","device":` + v0Device + `}},` +
+				`"alternate_credential":{"id":"c2","device":{"id":"dev-1"},"parent":{"id":"p","username":"root","device":` + v0Device + `}},"syncs":[]}`,
+		},
+		{name: "not JSON", v0: `{`, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := dropBoundCredentialDevices([]byte(tc.v0))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			var before, after map[string]any
+			_ = json.Unmarshal([]byte(tc.v0), &before)
+			if err := json.Unmarshal(got, &after); err != nil {
+				t.Fatal(err)
+			}
+			walkBound(before, func(c map[string]any) { delete(c, "device") })
+			if !reflect.DeepEqual(before, after) {
+				t.Errorf("upgraded\n%s\nwant the same state without the bound credentials' devices", got)
+			}
+			walkBound(after, func(c map[string]any) {
+				if _, ok := c["device"]; ok {
+					t.Errorf("a bound credential kept its device: %v", c)
+				}
+			})
+			if tc.name == "the rotation's own credential keeps its device" {
+				if _, ok := after["credential"].(map[string]any)["device"]; !ok {
+					t.Error("the rotation's own credential lost its device")
+				}
+			}
+		})
+	}
+}
+
+// walkBound calls fn with every bound credential of a rotation state.
+func walkBound(state map[string]any, fn func(map[string]any)) {
+	one := func(b any) {
+		if m, ok := b.(map[string]any); ok {
+			if c, ok := m["credential"].(map[string]any); ok {
+				fn(c)
+			}
+		}
+	}
+	list := func(l any) {
+		if bs, ok := l.([]any); ok {
+			for _, b := range bs {
+				one(b)
+			}
+		}
+	}
+	for _, holder := range []string{"credential", "alternate_credential"} {
+		if h, ok := state[holder].(map[string]any); ok {
+			if p, ok := h["parent"].(map[string]any); ok {
+				fn(p)
+			}
+		}
+	}
+	list(state["syncs"])
+	one(state["parent_sync"])
+	if pr, ok := state["parent_rotation"].(map[string]any); ok {
+		one(pr)
+		list(pr["syncs"])
+	}
+}
+
+// TestUpgradeRotationStateV0: a version-0 state with devices in its bound
+// credentials becomes a version-1 state holding the same bindings.
+func TestUpgradeRotationStateV0(t *testing.T) {
+	ctx := context.Background()
+	raw := `{"id":"r","syncs":[` + v0Binding("s1") + `],"parent_sync":null,"parent_rotation":null,"no_longer_an_attribute":true}`
+	var resp resource.UpgradeStateResponse
+	upgradeRotationStateV0(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("upgrade: %v", resp.Diagnostics)
+	}
+	var m credentialRotationResourceModel
+	if d := resp.State.Get(ctx, &m); d.HasError() {
+		t.Fatalf("reading the upgraded state: %v", d)
+	}
+	objs, d := syncObjects(ctx, m.Syncs)
+	if d.HasError() || len(objs) != 1 {
+		t.Fatalf("syncs = %v (%v)", objs, d)
+	}
+	s, ok, d := refFromObject[syncRef](ctx, objs[0])
+	if !ok || d.HasError() {
+		t.Fatalf("syncs[0] = %v (%v)", objs[0], d)
+	}
+	c, ok, d := refFromObject[boundCredentialRef](ctx, s.Credential)
+	if !ok || d.HasError() || c.ID != types.StringValue("app@admin on db:27017") || s.SecretName != types.StringValue("s1") {
+		t.Errorf("syncs[0] = %+v, credential %+v (%v)", s, c, d)
+	}
+
+	var bad resource.UpgradeStateResponse
+	upgradeRotationStateV0(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(`{"syncs":"not a list"}`)}}, &bad)
+	if !bad.Diagnostics.HasError() {
+		t.Error("a state that does not fit version 1 was upgraded without an error")
+	}
+}
+
+// TestAccRotationStateV0UpgradesWithoutAChange: a state that a provider
+// before schema version 1 wrote (each credential in syncs with its whole
+// device) is upgraded by the real terraform binary on the next plan, which is
+// empty; the apply after it records version 1 and rotates nothing.
+func TestAccRotationStateV0UpgradesWithoutAChange(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	name := testAccName("acc-v0")
+	c := rotationChain{
+		name:     name,
+		username: usernameFor(name),
+		secrets:  []rotationSecret{{resource: "pw", name: name + "-pw", format: secretvalue.Password}},
+	}
+	uri := testAccConfig().MongoDBURI
+	c.arrange(t, uri, "Original-Passw0rd-"+name)
+	ws := newCLIWorkspace(t)
+	ws.Write(c.hcl())
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+
+	// Version 0: the rotation's own device copied into every bound credential.
+	stateFile := filepath.Join(ws.dir, "terraform.tfstate")
+	rotationID := editRotationState(t, stateFile, func(inst map[string]any) {
+		attrs := inst["attributes"].(map[string]any)
+		device := attrs["credential"].(map[string]any)["device"]
+		for _, s := range attrs["syncs"].([]any) {
+			s.(map[string]any)["credential"].(map[string]any)["device"] = device
+		}
+		inst["schema_version"] = 0
+	})
+
+	if out, err := ws.Run("plan", "-detailed-exitcode", "-input=false"); exitCode(err) != 0 {
+		t.Fatalf("the plan after a version-0 state: exit %d, want 0 (no change)\n%s", exitCode(err), tail([]byte(out), 4000))
+	}
+	ws.MustRun("apply", "-auto-approve", "-input=false")
+	after := editRotationState(t, stateFile, func(inst map[string]any) {
+		if v := inst["schema_version"]; v != float64(1) {
+			t.Errorf("schema_version %v after the apply, want 1", v)
+		}
+		for _, s := range inst["attributes"].(map[string]any)["syncs"].([]any) {
+			if _, ok := s.(map[string]any)["credential"].(map[string]any)["device"]; ok {
+				t.Errorf("a credential in syncs kept its device after the upgrade: %v", s)
+			}
+		}
+	})
+	if after != rotationID {
+		t.Errorf("last_rotation_id %q after the upgrade, want %q: the upgrade rotated", after, rotationID)
+	}
+}
+
+// editRotationState applies edit to every segura_credential_rotation
+// instance of a state file, writes it back, and returns the last
+// last_rotation_id seen.
+func editRotationState(t *testing.T, path string, edit func(inst map[string]any)) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state map[string]any
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, r := range state["resources"].([]any) {
+		res := r.(map[string]any)
+		if res["type"] != "segura_credential_rotation" {
+			continue
+		}
+		for _, i := range res["instances"].([]any) {
+			inst := i.(map[string]any)
+			edit(inst)
+			id, _ = inst["attributes"].(map[string]any)["last_rotation_id"].(string)
+		}
+	}
+	out, err := json.MarshalIndent(state, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
