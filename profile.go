@@ -64,14 +64,8 @@ func startProfiling() (stop func()) {
 		if err := cpu.Close(); err != nil {
 			warn(err)
 		}
-		heap, err := os.Create(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", pid)))
-		if err != nil {
-			warn(err)
-			return
-		}
-		defer func() { _ = heap.Close() }()
 		runtime.GC()
-		if err := pprof.Lookup("allocs").WriteTo(heap, 0); err != nil {
+		if err := writeProfile(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", pid)), "allocs", 0); err != nil {
 			warn(err)
 		}
 	}
@@ -100,24 +94,28 @@ func writePeakHeapProfiles(path string, done <-chan struct{}, warn func(error)) 
 			continue
 		}
 		peak = live
-		f, err := os.Create(path)
-		if err != nil {
+		if err := writeProfile(path, "heap", 0); err != nil {
 			warn(err)
 			return
 		}
-		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-			warn(err)
-		}
-		_ = f.Close()
 		// What was running then: the goroutines that hold the live heap.
-		g, err := os.Create(strings.TrimSuffix(path, ".pprof") + "-goroutines.txt")
-		if err != nil {
+		if err := writeProfile(strings.TrimSuffix(path, ".pprof")+"-goroutines.txt", "goroutine", 1); err != nil {
 			warn(err)
 			return
 		}
-		if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
-			warn(err)
-		}
-		_ = g.Close()
 	}
+}
+
+// writeProfile writes the runtime profile name to path (debug as
+// pprof.Profile.WriteTo takes it: 0 for the protobuf form).
+func writeProfile(path, name string, debug int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup(name).WriteTo(f, debug)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
