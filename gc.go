@@ -9,13 +9,16 @@ import "runtime/debug"
 // default GOGC=100 the collector took a fifth of the plugin's CPU.
 // gcPercent spaces the collections out; memoryLimit is the ceiling under
 // which the runtime collects as often as it must and returns freed memory to
-// the system. Measured with make bench at 300 credentials (the plan after the
-// apply): 80 MiB held the plugin at 104-120 MiB but made the collector run
-// nearly continuously (the plan took 62 s instead of 48 s); 128 MiB gave a
-// 42 s plan at a 150 MiB peak, against 193 MiB with Go's defaults.
+// the system, so the plugin's memory does not grow with the number of
+// credentials. Measured with make bench at 300 credentials (peak RSS of the
+// plan after the apply, plugin CPU of that plan): 96 MiB gives 119 MiB and
+// 35 s; 128 MiB 148 MiB and 27 s. Before the rotation's schema lost its
+// bound credentials' devices (larger requests), Go's defaults gave 193 MiB
+// and 39 s, and 80 MiB 120 MiB and 73 s, the collector running nearly all
+// the time.
 const (
 	gcPercent   = 400
-	memoryLimit = 128 << 20
+	memoryLimit = 96 << 20
 )
 
 // tuneGarbageCollector applies gcPercent and memoryLimit unless the user

@@ -161,10 +161,10 @@ func TestAccRotationStateV0UpgradesWithoutAChange(t *testing.T) {
 	// Version 0: the rotation's own device copied into every bound credential.
 	stateFile := filepath.Join(ws.dir, "terraform.tfstate")
 	rotationID := editRotationState(t, stateFile, func(inst map[string]any) {
-		attrs := inst["attributes"].(map[string]any)
-		device := attrs["credential"].(map[string]any)["device"]
-		for _, s := range attrs["syncs"].([]any) {
-			s.(map[string]any)["credential"].(map[string]any)["device"] = device
+		attrs := jsonObject(t, inst["attributes"])
+		device := jsonObject(t, attrs["credential"])["device"]
+		for _, s := range jsonList(t, attrs["syncs"]) {
+			jsonObject(t, jsonObject(t, s)["credential"])["device"] = device
 		}
 		inst["schema_version"] = 0
 	})
@@ -177,8 +177,8 @@ func TestAccRotationStateV0UpgradesWithoutAChange(t *testing.T) {
 		if v := inst["schema_version"]; v != float64(1) {
 			t.Errorf("schema_version %v after the apply, want 1", v)
 		}
-		for _, s := range inst["attributes"].(map[string]any)["syncs"].([]any) {
-			if _, ok := s.(map[string]any)["credential"].(map[string]any)["device"]; ok {
+		for _, s := range jsonList(t, jsonObject(t, inst["attributes"])["syncs"]) {
+			if _, ok := jsonObject(t, jsonObject(t, s)["credential"])["device"]; ok {
 				t.Errorf("a credential in syncs kept its device after the upgrade: %v", s)
 			}
 		}
@@ -202,15 +202,15 @@ func editRotationState(t *testing.T, path string, edit func(inst map[string]any)
 		t.Fatal(err)
 	}
 	var id string
-	for _, r := range state["resources"].([]any) {
-		res := r.(map[string]any)
+	for _, r := range jsonList(t, state["resources"]) {
+		res := jsonObject(t, r)
 		if res["type"] != "segura_credential_rotation" {
 			continue
 		}
-		for _, i := range res["instances"].([]any) {
-			inst := i.(map[string]any)
+		for _, i := range jsonList(t, res["instances"]) {
+			inst := jsonObject(t, i)
 			edit(inst)
-			id, _ = inst["attributes"].(map[string]any)["last_rotation_id"].(string)
+			id, _ = jsonObject(t, inst["attributes"])["last_rotation_id"].(string)
 		}
 	}
 	out, err := json.MarshalIndent(state, "", "  ")
@@ -221,4 +221,24 @@ func editRotationState(t *testing.T, path string, edit func(inst map[string]any)
 		t.Fatal(err)
 	}
 	return id
+}
+
+// jsonObject and jsonList are the state file's JSON objects and arrays;
+// anything else fails the test.
+func jsonObject(t *testing.T, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("state: want a JSON object, got %T", v)
+	}
+	return m
+}
+
+func jsonList(t *testing.T, v any) []any {
+	t.Helper()
+	l, ok := v.([]any)
+	if !ok {
+		t.Fatalf("state: want a JSON array, got %T", v)
+	}
+	return l
 }
