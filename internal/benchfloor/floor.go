@@ -34,9 +34,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -308,29 +305,11 @@ func (f *floor) withLogin(ctx context.Context, username, password string, fn fun
 }
 
 // secretsClient builds the azsecrets client as the provider does
-// (internal/keyvault): client-secret credential, the CA file trusted by
-// both the token and the vault requests.
+// (internal/keyvault), without its pacing: the floor times the SDK calls.
 func secretsClient(cfg Config) (*azsecrets.Client, error) {
-	opts := azcore.ClientOptions{}
-	hc, err := keyvault.HTTPClientWithCA(cfg.CACertFile)
-	if err != nil {
-		return nil, err
-	}
-	if hc != nil {
-		opts.Transport = hc
-	}
-	if cfg.AuthorityHost != "" {
-		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost}
-	}
-	cred, err := azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: opts, DisableInstanceDiscovery: cfg.AuthorityHost != "",
-	})
-	if err != nil {
-		return nil, fmt.Errorf("building the Azure credential: %w", err)
-	}
-	client, err := azsecrets.NewClient(cfg.VaultURL, cred, &azsecrets.ClientOptions{
-		ClientOptions: opts, DisableChallengeResourceVerification: cfg.DisableChallengeResourceVerification,
-	})
+	client, err := keyvault.UnpacedClient(cfg.VaultURL,
+		keyvault.Endpoint{AuthorityHost: cfg.AuthorityHost, CACertFile: cfg.CACertFile, OffKeyVaultDomain: cfg.DisableChallengeResourceVerification},
+		keyvault.Identity{TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret})
 	if err != nil {
 		return nil, fmt.Errorf("building the Key Vault client: %w", err)
 	}

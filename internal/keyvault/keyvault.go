@@ -90,6 +90,44 @@ func HTTPClientWithCA(caFile string) (*http.Client, error) {
 	return &http.Client{Transport: transport, Timeout: 2 * time.Minute}, nil
 }
 
+// Endpoint is how a client built outside the provider's configuration
+// (tests, the benchmark's floor) reaches Entra ID and a vault.
+type Endpoint struct {
+	// AuthorityHost is Entra ID's URL; "" is the public cloud. A custom one
+	// (a private cloud, the emulator) also turns instance discovery off.
+	AuthorityHost string
+	// CACertFile is a PEM bundle trusted besides the system roots.
+	CACertFile string
+	// OffKeyVaultDomain skips the check that the bearer challenge names a
+	// Key Vault domain (the emulator's vaults are on loopback).
+	OffKeyVaultDomain bool
+}
+
+// UnpacedClient is the azsecrets client a Pool would build for vaultURL as
+// the service principal id, without the Pool's pacing: for code that arranges
+// or measures secrets beside the provider and must use the same SDK set-up.
+func UnpacedClient(vaultURL string, e Endpoint, id Identity) (*azsecrets.Client, error) {
+	hc, err := HTTPClientWithCA(e.CACertFile)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{
+		HTTPClient:                           hc,
+		DisableChallengeResourceVerification: e.OffKeyVaultDomain,
+		DisableInstanceDiscovery:             e.AuthorityHost != "",
+		CreatesPer10s:                        -1,
+		OthersPer10s:                         -1,
+	}
+	if e.AuthorityHost != "" {
+		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: e.AuthorityHost}
+	}
+	v, err := NewPool(opts, nil, "").Vault(vaultURL, id)
+	if err != nil {
+		return nil, err
+	}
+	return v.Client(), nil
+}
+
 // MaxIdleConnsPerHost is how many idle connections HTTPClientWithCA's client
 // keeps per host (a vault, Entra ID). net/http's default of 2 makes every
 // request beyond two concurrent ones pay a new TLS handshake, which under

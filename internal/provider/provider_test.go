@@ -40,8 +40,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -155,26 +153,9 @@ func testAccSecretsClient(t testing.TB, vaultURL string) *azsecrets.Client {
 	t.Helper()
 	testAccPreCheck(t)
 	c := testAccEnv.Config
-	hc, err := keyvault.HTTPClientWithCA(c.CACertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := azcore.ClientOptions{}
-	if hc != nil {
-		opts.Transport = hc
-	}
-	if c.AuthorityHost != "" {
-		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost}
-	}
-	cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: opts, DisableInstanceDiscovery: c.AuthorityHost != "",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{
-		ClientOptions: opts, DisableChallengeResourceVerification: testAccEnv.Local,
-	})
+	client, err := keyvault.UnpacedClient(vaultURL,
+		keyvault.Endpoint{AuthorityHost: c.AuthorityHost, CACertFile: c.CACertFile, OffKeyVaultDomain: testAccEnv.Local},
+		keyvault.Identity{TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
