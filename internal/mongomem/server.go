@@ -190,13 +190,6 @@ func (s *Server) Logins(db, name string) int {
 	return s.logins[userKey(db, name)]
 }
 
-// ConnCount is the number of open client connections.
-func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
 // createUser is CreateUser, with a command error.
 func (s *Server) createUser(db, name, password string, mechanisms []string, roles []RoleRef) *commandError {
 	if db == "" || name == "" {
