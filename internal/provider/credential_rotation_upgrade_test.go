@@ -44,7 +44,7 @@ func TestDropBoundCredentialDevices(t *testing.T) {
 		{name: "not JSON", v0: `{`, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := dropBoundCredentialDevices([]byte(tc.v0))
+			got, err := editJSONState([]byte(tc.v0), dropBoundCredentialDevices)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
@@ -110,6 +110,7 @@ func walkBound(state map[string]any, fn func(map[string]any)) {
 func TestUpgradeRotationStateV0(t *testing.T) {
 	ctx := context.Background()
 	raw := `{"id":"r","syncs":[` + v0Binding("s1") + `],"parent_sync":null,"parent_rotation":null,"no_longer_an_attribute":true}`
+	upgradeRotationStateV0 := (&credentialRotationResource{}).UpgradeState(ctx)[0].StateUpgrader
 	var resp resource.UpgradeStateResponse
 	upgradeRotationStateV0(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
 	if resp.Diagnostics.HasError() {
@@ -139,11 +140,12 @@ func TestUpgradeRotationStateV0(t *testing.T) {
 	}
 }
 
-// TestAccRotationStateV0UpgradesWithoutAChange: a state that a provider
-// before schema version 1 wrote (each credential in syncs with its whole
-// device) is upgraded by the real terraform binary on the next plan, which is
+// TestAccStateV0UpgradesWithoutAChange: the states that a provider before
+// schema version 1 wrote (the credential of each binding with its whole
+// device, in the rotation's syncs and in the segura_keyvault_sync itself)
+// are upgraded by the real terraform binary on the next plan, which is
 // empty; the apply after it records version 1 and rotates nothing.
-func TestAccRotationStateV0UpgradesWithoutAChange(t *testing.T) {
+func TestAccStateV0UpgradesWithoutAChange(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	name := testAccName("acc-v0")
@@ -160,38 +162,52 @@ func TestAccRotationStateV0UpgradesWithoutAChange(t *testing.T) {
 
 	// Version 0: the rotation's own device copied into every bound credential.
 	stateFile := filepath.Join(ws.dir, "terraform.tfstate")
-	rotationID := editRotationState(t, stateFile, func(inst map[string]any) {
+	var device any
+	editState(t, stateFile, "segura_credential_rotation", func(inst map[string]any) {
 		attrs := jsonObject(t, inst["attributes"])
-		device := jsonObject(t, attrs["credential"])["device"]
+		device = jsonObject(t, attrs["credential"])["device"]
 		for _, s := range jsonList(t, attrs["syncs"]) {
 			jsonObject(t, jsonObject(t, s)["credential"])["device"] = device
 		}
 		inst["schema_version"] = 0
 	})
+	rotationID := lastRotationID(t, stateFile)
+	editState(t, stateFile, "segura_keyvault_sync", func(inst map[string]any) {
+		jsonObject(t, jsonObject(t, inst["attributes"])["credential"])["device"] = device
+		inst["schema_version"] = 0
+	})
 
 	if out, err := ws.Run("plan", "-detailed-exitcode", "-input=false"); exitCode(err) != 0 {
-		t.Fatalf("the plan after a version-0 state: exit %d, want 0 (no change)\n%s", exitCode(err), tail([]byte(out), 4000))
+		t.Fatalf("the plan after version-0 states: exit %d, want 0 (no change)\n%s", exitCode(err), tail([]byte(out), 4000))
 	}
 	ws.MustRun("apply", "-auto-approve", "-input=false")
-	after := editRotationState(t, stateFile, func(inst map[string]any) {
+	kept := func(what string, credential any) {
+		if _, ok := jsonObject(t, credential)["device"]; ok {
+			t.Errorf("%s kept its device after the upgrade: %v", what, credential)
+		}
+	}
+	editState(t, stateFile, "segura_credential_rotation", func(inst map[string]any) {
 		if v := inst["schema_version"]; v != float64(1) {
-			t.Errorf("schema_version %v after the apply, want 1", v)
+			t.Errorf("rotation schema_version %v after the apply, want 1", v)
 		}
 		for _, s := range jsonList(t, jsonObject(t, inst["attributes"])["syncs"]) {
-			if _, ok := jsonObject(t, jsonObject(t, s)["credential"])["device"]; ok {
-				t.Errorf("a credential in syncs kept its device after the upgrade: %v", s)
-			}
+			kept("a credential in syncs", jsonObject(t, s)["credential"])
 		}
 	})
-	if after != rotationID {
+	editState(t, stateFile, "segura_keyvault_sync", func(inst map[string]any) {
+		if v := inst["schema_version"]; v != float64(1) {
+			t.Errorf("keyvault_sync schema_version %v after the apply, want 1", v)
+		}
+		kept("the binding's credential", jsonObject(t, inst["attributes"])["credential"])
+	})
+	if after := lastRotationID(t, stateFile); after != rotationID {
 		t.Errorf("last_rotation_id %q after the upgrade, want %q: the upgrade rotated", after, rotationID)
 	}
 }
 
-// editRotationState applies edit to every segura_credential_rotation
-// instance of a state file, writes it back, and returns the last
-// last_rotation_id seen.
-func editRotationState(t *testing.T, path string, edit func(inst map[string]any)) string {
+// editState applies edit to every instance of resourceType in a state file
+// and writes it back.
+func editState(t *testing.T, path, resourceType string, edit func(inst map[string]any)) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -201,16 +217,13 @@ func editRotationState(t *testing.T, path string, edit func(inst map[string]any)
 	if err := json.Unmarshal(raw, &state); err != nil {
 		t.Fatal(err)
 	}
-	var id string
 	for _, r := range jsonList(t, state["resources"]) {
 		res := jsonObject(t, r)
-		if res["type"] != "segura_credential_rotation" {
+		if res["type"] != resourceType {
 			continue
 		}
 		for _, i := range jsonList(t, res["instances"]) {
-			inst := jsonObject(t, i)
-			edit(inst)
-			id, _ = jsonObject(t, inst["attributes"])["last_rotation_id"].(string)
+			edit(jsonObject(t, i))
 		}
 	}
 	out, err := json.MarshalIndent(state, "", "  ")
@@ -220,6 +233,16 @@ func editRotationState(t *testing.T, path string, edit func(inst map[string]any)
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lastRotationID is the last_rotation_id of the state file's (last)
+// segura_credential_rotation.
+func lastRotationID(t *testing.T, path string) string {
+	t.Helper()
+	var id string
+	editState(t, path, "segura_credential_rotation", func(inst map[string]any) {
+		id, _ = jsonObject(t, inst["attributes"])["last_rotation_id"].(string)
+	})
 	return id
 }
 

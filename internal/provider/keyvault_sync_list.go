@@ -131,7 +131,7 @@ func (l *keyVaultSyncList) result(ctx context.Context, req list.ListRequest, vau
 		// A credential tag this provider cannot read back (a seed list
 		// too long for a tag is stored hashed): the binding is listed, its
 		// credential is left for the user to fill in.
-		m.Credential = types.ObjectNull(credentialRefAttrTypes())
+		m.Credential = types.ObjectNull(boundCredentialRefAttrTypes())
 		res.Diagnostics.AddWarning("Credential not known", fmt.Sprintf("segura_keyvault_sync list: secret %s: %s; set credential by hand.", s.ID, d[0].Detail()))
 	}
 	m.Application, d = listedApplicationRef(ctx, vaultURL, s.Tags[keyvault.TagScope])
@@ -164,19 +164,12 @@ func listedCredentialRef(ctx context.Context, tag string) (types.Object, diag.Di
 	a, err := parseAccount(tag)
 	if err != nil {
 		diags.AddError("Credential not known", err.Error())
-		return types.ObjectNull(credentialRefAttrTypes()), diags
+		return types.ObjectNull(boundCredentialRefAttrTypes()), diags
 	}
-	device, d := importedDeviceRef(a)
-	diags.Append(d...)
-	obj, d := types.ObjectValueFrom(ctx, credentialRefAttrTypes(), credentialRef{
-		boundCredentialRef: boundCredentialRef{
-			ID: types.StringValue(a.importID()), Username: types.StringValue(a.username), AuthDatabase: types.StringValue(a.authDatabase),
-			Mechanism: types.StringNull(),
-		},
-		Device: device,
+	return types.ObjectValueFrom(ctx, boundCredentialRefAttrTypes(), boundCredentialRef{
+		ID: types.StringValue(a.importID()), Username: types.StringValue(a.username), AuthDatabase: types.StringValue(a.authDatabase),
+		Mechanism: types.StringNull(),
 	})
-	diags.Append(d...)
-	return obj, diags
 }
 
 // listedApplicationRef is the application object of a listed binding: the

@@ -29,6 +29,7 @@ var (
 	_ resource.ResourceWithValidateConfig = (*keyVaultSyncResource)(nil)
 	_ resource.ResourceWithImportState    = (*keyVaultSyncResource)(nil)
 	_ resource.ResourceWithIdentity       = (*keyVaultSyncResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*keyVaultSyncResource)(nil)
 )
 
 // valueFormats are the formats a synced secret can hold (internal/secretvalue
@@ -83,6 +84,8 @@ func (r *keyVaultSyncResource) IdentitySchema(_ context.Context, _ resource.Iden
 
 func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		// 1: credential no longer carries its device (keyvault_sync_upgrade.go).
+		Version: 1,
 		MarkdownDescription: "Binds a `segura_credential` to one secret in the Key Vault of a `segura_dsm_application`. " +
 			"Rotations write each new password as a new version of the secret, in `value_format`, with `content_type` and " +
 			"the tags of the binding, of the application's scope and of the provider (" + tagList(keyvault.ManagedTags) + ").\n\n" +
@@ -95,8 +98,8 @@ func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaReques
 				MarkdownDescription: "The versionless secret id, as `secret_id`.",
 				Computed:            true,
 			},
-			"credential": credentialRefAttribute("The `segura_credential` whose password the secret holds, passed as a whole "+
-				"object: `credential = segura_credential.orders_app`.", true),
+			"credential": boundCredentialRefAttribute("The `segura_credential` whose password the secret holds, passed as a whole "+
+				"object: `credential = segura_credential.orders_app`. Its device is not kept: the rotation that writes the secret has it.", true),
 			"application": applicationRefAttribute("The `segura_dsm_application` (vault) the secret lives in, passed as a whole "+
 				"object: `application = segura_dsm_application.orders`.", true),
 			"secret_name": schema.StringAttribute{
