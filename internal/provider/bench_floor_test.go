@@ -33,28 +33,35 @@ func buildBenchFloor(tb testing.TB, dir string) string {
 }
 
 // runBenchFloor runs one floor job in its own process and returns its
-// result; any failed credential is an error listing them all.
-func runBenchFloor(bin string, job benchfloor.Job) (benchfloor.Result, error) {
+// result and the process's CPU time (user + system, from wait4); any
+// failed credential is an error listing them all.
+func runBenchFloor(bin string, job benchfloor.Job) (benchfloor.Result, time.Duration, error) {
 	in, err := json.Marshal(job)
 	if err != nil {
-		return benchfloor.Result{}, err
+		return benchfloor.Result{}, 0, err
 	}
 	cmd := exec.Command(bin)
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	var res benchfloor.Result
+	var (
+		res benchfloor.Result
+		cpu time.Duration
+	)
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if runErr != nil {
-		return res, fmt.Errorf("floor %s: %v\n%s", job.Op, runErr, tail(stderr.Bytes(), 6000))
+		return res, cpu, fmt.Errorf("floor %s: %v\n%s", job.Op, runErr, tail(stderr.Bytes(), 6000))
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return res, fmt.Errorf("floor %s: reading its result: %v\n%s", job.Op, err, tail(stdout.Bytes(), 2000))
+		return res, cpu, fmt.Errorf("floor %s: reading its result: %v\n%s", job.Op, err, tail(stdout.Bytes(), 2000))
 	}
 	if res.Memory.Peak == 0 {
-		return res, fmt.Errorf("floor %s: no memory figures:\n%s", job.Op, tail(stderr.Bytes(), 2000))
+		return res, cpu, fmt.Errorf("floor %s: no memory figures:\n%s", job.Op, tail(stderr.Bytes(), 2000))
 	}
-	return res, nil
+	return res, cpu, nil
 }
 
 // benchFloorConfig is the floor's view of the stack: MongoDB through the
@@ -131,12 +138,12 @@ func writeBenchData(tb testing.TB, ws *cliWorkspace, users []string) {
 }
 
 // runTerraform runs terraform in ws (terraform starts what plugins it
-// needs) and returns the wall time.
-func runTerraform(ws *cliWorkspace, args ...string) (time.Duration, error) {
+// needs) and returns the wall time and the CPU time.
+func runTerraform(ws *cliWorkspace, args ...string) (time.Duration, terraformCPU, error) {
 	start := time.Now()
-	out, err := ws.Run(args...)
+	out, cpu, err := combinedOutputCPU(ws.command(args...))
 	if err != nil {
-		return 0, fmt.Errorf("terraform %s: %v\n%s", args[0], err, tail([]byte(out), 6000))
+		return 0, cpu, fmt.Errorf("terraform %s: %v\n%s", args[0], err, tail(out, 6000))
 	}
-	return time.Since(start), nil
+	return time.Since(start), cpu, nil
 }

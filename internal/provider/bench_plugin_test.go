@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,6 +24,15 @@ import (
 // it was tried: one process then serves every walk of the command, and its
 // peak during an apply of 100 rotations came out 20% above the largest of
 // the processes terraform starts, so it does not measure real use.
+//
+// Their CPU time is not sampled but read once, exactly, when terraform
+// exits: terraform waits for every plugin process it started, so its
+// children's time (cutime + cstime in /proc/<pid>/stat) is theirs, and the
+// benchmark reads it between terraform's exit and its reaping
+// (benchfloor.AwaitExit). wait4 then gives terraform's time with its
+// children's (RUSAGE_BOTH); core is that less the plugins'. The sampler
+// also keeps each plugin's last sampled CPU time, which misses up to a
+// process's last 50 ms: a check on the exact figure.
 
 // pluginRun is what runWatchingPlugins measured.
 type pluginRun struct {
@@ -29,11 +41,18 @@ type pluginRun struct {
 	// The largest and the smallest high-water mark of those processes: the
 	// smallest only answered the schema, the plugin's base.
 	peakRSS, baseRSS int64
+	cpu              terraformCPU
+	// The plugins' CPU time as last sampled, summed: at most cpu.plugins.
+	sampledPluginCPU time.Duration
+	samplerCPU       time.Duration // the sampling's own, in this process
 }
 
 // phase is the run as a phase of the benchmark.
 func (r pluginRun) phase() benchPhase {
-	return benchPhase{elapsed: r.elapsed, peakRSS: r.peakRSS, baseRSS: r.baseRSS, processes: r.processes}
+	return benchPhase{
+		elapsed: r.elapsed, peakRSS: r.peakRSS, baseRSS: r.baseRSS, processes: r.processes,
+		coreCPU: r.cpu.core, pluginCPU: r.cpu.plugins, sampledPluginCPU: r.sampledPluginCPU, samplerCPU: r.samplerCPU,
+	}
 }
 
 // testAccPluginBinary returns the provider plugin the CLI workspaces use.
@@ -59,40 +78,92 @@ func runWatchingPlugins(ws *cliWorkspace, binary, profileDir string, args ...str
 	}
 	stop := make(chan struct{})
 	var (
-		peaks map[int]int64
-		wg    sync.WaitGroup
+		samples pluginSamples
+		wg      sync.WaitGroup
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		peaks = samplePlugins(binary, stop)
+		samples = samplePlugins(binary, stop)
 	}()
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	run := pluginRun{elapsed: time.Since(start)}
+	out, cpu, err := combinedOutputCPU(cmd)
+	run := pluginRun{elapsed: time.Since(start), cpu: cpu}
 	close(stop)
 	wg.Wait()
 	if err != nil {
 		return run, fmt.Errorf("terraform %s: %v\n%s", args[0], err, tail(out, 6000))
 	}
-	run.processes = len(peaks)
-	for _, p := range peaks {
+	run.processes = len(samples.peaks)
+	for _, p := range samples.peaks {
 		run.peakRSS = max(run.peakRSS, p)
 		if run.baseRSS == 0 || p < run.baseRSS {
 			run.baseRSS = p
 		}
 	}
+	for _, c := range samples.cpu {
+		run.sampledPluginCPU += c
+	}
+	run.samplerCPU = samples.self
 	if run.processes == 0 {
 		return run, fmt.Errorf("terraform %s: no plugin process of %s was seen", args[0], binary)
 	}
 	return run, nil
 }
 
-// samplePlugins records, every 50 ms until stop, the high-water mark of
-// every process running binary, by pid. The mark only grows, so a sample
-// misses at most a process's last 50 ms.
-func samplePlugins(binary string, stop <-chan struct{}) map[int]int64 {
-	peaks := map[int]int64{}
+// terraformCPU is the CPU time of a terraform command: of the terraform
+// process itself (core) and of the plugin processes it started.
+type terraformCPU struct {
+	core, plugins time.Duration
+}
+
+// combinedOutputCPU is cmd.CombinedOutput that also returns the command's
+// CPU time: plugins, the time of the children terraform waited for, read
+// from /proc once it has exited and before it is reaped; core, what wait4
+// reports for terraform and those children together, less theirs. It
+// expects cmd's stdout and stderr not set.
+func combinedOutputCPU(cmd *exec.Cmd) ([]byte, terraformCPU, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, terraformCPU{}, err
+	}
+	var exited benchfloor.CPU
+	cpuErr := benchfloor.AwaitExit(cmd.Process.Pid)
+	if cpuErr == nil {
+		exited, cpuErr = benchfloor.ProcessCPU(cmd.Process.Pid)
+	}
+	err := cmd.Wait()
+	var cpu terraformCPU
+	if cmd.ProcessState != nil {
+		total := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		cpu = terraformCPU{core: max(total-exited.Children, 0), plugins: exited.Children}
+	}
+	if err == nil && cpuErr != nil {
+		err = fmt.Errorf("reading its CPU time: %w", cpuErr)
+	}
+	return out.Bytes(), cpu, err
+}
+
+// pluginSamples is what samplePlugins saw, by pid.
+type pluginSamples struct {
+	peaks map[int]int64         // the high-water mark of resident memory
+	cpu   map[int]time.Duration // the CPU time (user + system), last sampled
+	self  time.Duration         // the sampling's own CPU time
+}
+
+// samplePlugins records, every 50 ms until stop, the high-water mark and
+// the CPU time of every process running binary, by pid. Both only grow, so
+// a sample misses at most a process's last 50 ms: the CPU time of the
+// plugins' shutdown is not all in it (combinedOutputCPU has it). Reading
+// /proc costs this process about 20 ms of CPU a second; the sampler runs
+// on a thread of its own to measure it (self), which the benchmark takes
+// off this process's figure.
+func samplePlugins(binary string, stop <-chan struct{}) pluginSamples {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, startErr := benchfloor.ThreadCPU()
+	s := pluginSamples{peaks: map[int]int64{}, cpu: map[int]time.Duration{}}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -105,13 +176,19 @@ func samplePlugins(binary string, stop <-chan struct{}) map[int]int64 {
 			if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err != nil || exe != binary {
 				continue
 			}
-			if m, err := benchfloor.ProcessMemory(pid); err == nil && m.Peak > peaks[pid] {
-				peaks[pid] = m.Peak
+			if m, err := benchfloor.ProcessMemory(pid); err == nil && m.Peak > s.peaks[pid] {
+				s.peaks[pid] = m.Peak
+			}
+			if c, err := benchfloor.ProcessCPU(pid); err == nil && c.Self > s.cpu[pid] {
+				s.cpu[pid] = c.Self
 			}
 		}
 		select {
 		case <-stop:
-			return peaks
+			if end, err := benchfloor.ThreadCPU(); err == nil && startErr == nil {
+				s.self = end - start
+			}
+			return s
 		case <-tick.C:
 		}
 	}

@@ -56,6 +56,19 @@ func reportBench(b *testing.B, o benchOptions, rounds []benchRound) {
 		}
 	}
 	med := func(v func(benchRound) float64) float64 { return median(rounds, v) }
+	for _, ph := range []struct{ name, phase string }{{"apply", phaseProviderApply}, {"plan", phaseProviderPlan}} {
+		for _, c := range []struct {
+			metric string
+			cpu    func(benchPhase) time.Duration
+		}{
+			{"core", func(p benchPhase) time.Duration { return p.coreCPU }},
+			{"plugin", func(p benchPhase) time.Duration { return p.pluginCPU }},
+			{"ferretdb", func(p benchPhase) time.Duration { return p.ferretCPU }},
+			{"testproc", func(p benchPhase) time.Duration { return p.testCPU }},
+		} {
+			b.ReportMetric(med(cpuSeconds(ph.phase, c.cpu)), c.metric+"-"+ph.name+"-cpu-s")
+		}
+	}
 	b.ReportMetric(med(func(r benchRound) float64 { return mib(r.phases[phaseProviderApply].peakRSS) }), "plugin-apply-MiB")
 	b.ReportMetric(med(func(r benchRound) float64 { return mib(r.phases[phaseProviderPlan].peakRSS) }), "plugin-plan-MiB")
 	b.ReportMetric(med(perCredential(o.n, phaseProviderApply, func(p benchPhase) int { return p.mongo.Logins })), "logins/rotation")
@@ -91,6 +104,28 @@ func benchRows(n int, rounds []benchRound) []benchRow {
 			[]benchPart{{"sdk", seconds(phaseFloorRotate)}, {"terraform_data", seconds(phaseDataApply)}}},
 		{"plan after apply (s)", "%.1f", seconds(phaseProviderPlan),
 			[]benchPart{{"sdk", seconds(phaseFloorRefresh)}, {"terraform_data", seconds(phaseDataPlan)}}},
+	}
+	core := func(p benchPhase) time.Duration { return p.coreCPU }
+	worker := func(p benchPhase) time.Duration { return p.pluginCPU }
+	ferret := func(p benchPhase) time.Duration { return p.ferretCPU }
+	testProc := func(p benchPhase) time.Duration { return p.testCPU }
+	all := func(p benchPhase) time.Duration { return p.coreCPU + p.pluginCPU + p.ferretCPU + p.testCPU }
+	for _, side := range []struct{ what, provider, sdk, data string }{
+		{"apply", phaseProviderApply, phaseFloorRotate, phaseDataApply},
+		{"plan", phaseProviderPlan, phaseFloorRefresh, phaseDataPlan},
+	} {
+		fig := "CPU, " + side.what + " (s): "
+		rows = append(rows,
+			benchRow{fig + "terraform core", "%.2f", cpuSeconds(side.provider, core), one(cpuSeconds(side.data, core))},
+			benchRow{fig + "plugin / sdk process", "%.2f", cpuSeconds(side.provider, worker), one(cpuSeconds(side.sdk, worker))},
+			benchRow{fig + "FerretDB", "%.2f", cpuSeconds(side.provider, ferret), one(cpuSeconds(side.sdk, ferret))},
+			benchRow{fig + "Key Vault emulator + proxy (test process)", "%.2f", cpuSeconds(side.provider, testProc), one(cpuSeconds(side.sdk, testProc))},
+			benchRow{fig + "total", "%.2f", cpuSeconds(side.provider, all),
+				[]benchPart{{"sdk", cpuSeconds(side.sdk, func(p benchPhase) time.Duration { return p.pluginCPU + p.ferretCPU + p.testCPU })},
+					{"terraform_data", cpuSeconds(side.data, core)}}},
+		)
+	}
+	rows = append(rows, []benchRow{
 		{"peak RSS during apply (MiB; plugin vs sdk process)", "%.0f", rss(phaseProviderApply), one(rss(phaseFloorRotate))},
 		{"peak RSS during plan (MiB; plugin vs sdk process)", "%.0f", rss(phaseProviderPlan), one(rss(phaseFloorRefresh))},
 		{"(peak - base) RSS per credential, apply (KiB)", "%.0f", rssPer(phaseProviderApply), one(rssPer(phaseFloorRotate))},
@@ -104,7 +139,7 @@ func benchRows(n int, rounds []benchRound) []benchRow {
 		{"MongoDB connections opened per refresh", "%.2f", perCredential(n, phaseProviderPlan, opened), one(perCredential(n, phaseFloorRefresh, opened))},
 		{"max simultaneous MongoDB connections, apply", "%.0f", mongo(phaseProviderApply, maxConns), one(mongo(phaseFloorRotate, maxConns))},
 		{"max simultaneous MongoDB connections, plan", "%.0f", mongo(phaseProviderPlan, maxConns), one(mongo(phaseFloorRefresh, maxConns))},
-	}
+	}...)
 	for _, side := range []struct{ what, provider, floor string }{
 		{"rotation", phaseProviderApply, phaseFloorRotate},
 		{"refresh", phaseProviderPlan, phaseFloorRefresh},
@@ -129,6 +164,11 @@ func benchRows(n int, rounds []benchRound) []benchRow {
 		}
 	}
 	return rows
+}
+
+// cpuSeconds is a CPU time of a phase, in seconds.
+func cpuSeconds(phase string, cpu func(benchPhase) time.Duration) func(benchRound) float64 {
+	return func(r benchRound) float64 { return cpu(r.phases[phase]).Seconds() }
 }
 
 // perCredential is a count of a phase divided by the credentials.
@@ -257,6 +297,18 @@ func writeBenchTable(sb *strings.Builder, o benchOptions, rounds []benchRound, r
   Peak RSS: the largest of the plugin processes terraform started for the command (sampled
   every 50 ms), against the floor process; base: the smallest of them (it only served the
   schema), against the floor process before its job. State: the terraform_data state for the floor.
+  CPU: processor time (user + system) during the command, per process. terraform core: the
+  terraform process itself, against terraform_data's apply or plan (which starts no plugin):
+  what wait4 reports for terraform and the children it waited for, less the children's. plugin:
+  those children, the plugin processes terraform started, summed (terraform's cutime + cstime,
+  read from /proc as it exits, before it is reaped), against the sdk floor process (wait4).
+  FerretDB: the server process, from /proc before and after. test process: the benchmark's own
+  process (getrusage), which hosts the Key Vault emulator and the MongoDB counting proxy, and
+  also reads the commands' output and runs the Go test harness; less its sampling of the
+  plugins' /proc every 50 ms (about 20 ms a second, measured on the sampler's thread). The
+  floor's FerretDB and test-process figures are those of the sdk floor's rotation or refresh;
+  total: the four above, the floor's being the sdk phase's three plus terraform_data's core.
+  CPU above wall time means more than one core busy; /proc counts in ticks of 10 ms.
 `)
 	writeFloorSteps(sb, o.n, rounds)
 	if len(rounds) > 1 {

@@ -35,7 +35,9 @@ import (
 //
 // The provider runs as a plugin binary through the real terraform binary,
 // which starts it as for users; the plugin processes' memory is sampled
-// from /proc (bench_plugin_test.go). MongoDB is reached through a counting
+// from /proc (bench_plugin_test.go), and the CPU time of each process
+// (terraform, its plugins, the floor process, FerretDB, this one) is
+// measured per phase. MongoDB is reached through a counting
 // proxy (logins, commands, connections); Key Vault requests are counted by
 // the emulator. Interleaving the rounds spreads the machine's noise over
 // both sides; each side's users are dropped once it is done, so that every
@@ -151,6 +153,16 @@ type benchPhase struct {
 	mongo            benchfloor.Counts
 	kv               map[string]int // Key Vault requests answered, by operation
 	steps            map[string]time.Duration
+
+	// CPU time (user + system) during the phase: of the terraform process
+	// itself (core; none for the sdk floor), of the plugin processes it
+	// started or of the sdk floor process, of the FerretDB server, of this
+	// test process (the Key Vault emulator, the MongoDB proxy, and the
+	// benchmark's own reading of terraform's output), less samplerCPU,
+	// the sampling of the plugins' /proc. sampledPluginCPU is the plugins'
+	// as sampled every 50 ms, a check on pluginCPU.
+	coreCPU, pluginCPU, ferretCPU, testCPU time.Duration
+	sampledPluginCPU, samplerCPU           time.Duration
 }
 
 // benchRound is one round's measurements.
@@ -160,16 +172,26 @@ type benchRound struct {
 	dataState     int64 // and after the terraform_data apply
 }
 
-// measure resets the counters, runs fn (which returns the phase's wall time
-// and peak RSS) and records the phase with the counts it caused.
+// measure resets the counters, runs fn (which returns the phase's wall time,
+// peak RSS and the CPU time of the processes it ran) and records the phase
+// with the counts it caused and the CPU time FerretDB and this process
+// used meanwhile.
 func (e *benchEnv) measure(b *testing.B, r *benchRound, name string, fn func() (benchPhase, error)) {
 	b.Helper()
 	e.proxy.Reset()
 	testAccLocal.KeyVault.ResetRequestCounts()
+	ferretPid := testAccLocal.MongoDB.Pid()
+	if ferretPid == 0 {
+		b.Fatalf("%s: FerretDB is not running", name)
+	}
+	ferret0, self0 := benchCPU(b, ferretPid), benchCPU(b, 0)
 	p, err := fn()
 	if err != nil {
 		b.Fatalf("%s: %v", name, err)
 	}
+	// The benchmark's sampling of the plugins is not the test process's
+	// work for the servers it hosts.
+	p.ferretCPU, p.testCPU = benchCPU(b, ferretPid)-ferret0, benchCPU(b, 0)-self0-p.samplerCPU
 	p.mongo = e.proxy.Counts()
 	p.kv = testAccLocal.KeyVault.RequestCounts()
 	if err := e.proxy.Err(); err != nil {
@@ -177,6 +199,31 @@ func (e *benchEnv) measure(b *testing.B, r *benchRound, name string, fn func() (
 	}
 	r.phases[name] = p
 	fmt.Printf("bench: %-22s %7.2fs%s\n", name, p.elapsed.Seconds(), rssNote(p))
+	fmt.Printf("bench: %-22s          %s\n", "", cpuNote(p))
+}
+
+// benchCPU is the CPU time process pid (0: this one) has used so far.
+func benchCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	c, err := benchfloor.ProcessCPU(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c.Self
+}
+
+func cpuNote(p benchPhase) string {
+	var s string
+	switch {
+	case p.processes > 0:
+		s = fmt.Sprintf("CPU: terraform %.2fs, plugins %.2fs (sampled %.2fs, sampling %.2fs)",
+			p.coreCPU.Seconds(), p.pluginCPU.Seconds(), p.sampledPluginCPU.Seconds(), p.samplerCPU.Seconds())
+	case p.pluginCPU > 0:
+		s = fmt.Sprintf("CPU: sdk process %.2fs", p.pluginCPU.Seconds())
+	default:
+		s = fmt.Sprintf("CPU: terraform %.2fs", p.coreCPU.Seconds())
+	}
+	return s + fmt.Sprintf(", FerretDB %.2fs, test process %.2fs", p.ferretCPU.Seconds(), p.testCPU.Seconds())
 }
 
 func rssNote(p benchPhase) string {
@@ -324,8 +371,8 @@ func (e *benchEnv) floorRound(b *testing.B, r *benchRound, users []string) {
 	cfg := benchFloorConfig(e.proxy.Addr(), vaultURL)
 	for _, ph := range []struct{ name, op string }{{phaseFloorRotate, "rotate"}, {phaseFloorRefresh, "refresh"}} {
 		e.measure(b, r, ph.name, func() (benchPhase, error) {
-			res, err := runBenchFloor(e.floor, benchfloor.Job{Op: ph.op, Config: cfg, Credentials: creds})
-			return benchPhase{elapsed: res.Elapsed, baseRSS: res.IdleMemory.Current, peakRSS: res.Memory.Peak, steps: res.Steps}, err
+			res, cpu, err := runBenchFloor(e.floor, benchfloor.Job{Op: ph.op, Config: cfg, Credentials: creds})
+			return benchPhase{elapsed: res.Elapsed, baseRSS: res.IdleMemory.Current, peakRSS: res.Memory.Peak, steps: res.Steps, pluginCPU: cpu}, err
 		})
 	}
 }
@@ -337,14 +384,21 @@ func (e *benchEnv) dataRound(b *testing.B, r *benchRound, users []string) {
 	ws := newCLIWorkspace(b)
 	writeBenchData(b, ws, users)
 	e.measure(b, r, phaseDataApply, func() (benchPhase, error) {
-		d, err := runTerraform(ws, "apply", "-auto-approve", "-input=false")
-		return benchPhase{elapsed: d}, err
+		d, cpu, err := runTerraform(ws, "apply", "-auto-approve", "-input=false")
+		return dataPhase(d, cpu), err
 	})
 	r.dataState = fileSize(b, filepath.Join(ws.dir, "terraform.tfstate"))
 	e.measure(b, r, phaseDataPlan, func() (benchPhase, error) {
-		d, err := runTerraform(ws, "plan", "-detailed-exitcode", "-input=false")
-		return benchPhase{elapsed: d}, err
+		d, cpu, err := runTerraform(ws, "plan", "-detailed-exitcode", "-input=false")
+		return dataPhase(d, cpu), err
 	})
+}
+
+// dataPhase is a terraform_data command as a phase: terraform starts no
+// plugin for it, so all its CPU time is core's (cpu.plugins, the time of
+// any child terraform waited for, is added to be sure).
+func dataPhase(elapsed time.Duration, cpu terraformCPU) benchPhase {
+	return benchPhase{elapsed: elapsed, coreCPU: cpu.core + cpu.plugins}
 }
 
 // profile is where the plugin of a provider command writes its profiles;
