@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -24,102 +24,20 @@ func v0Binding(secret string) string {
 		`"application":{"id":"a","name":"a","tenant_id":null,"client_id":null,"client_secret":null,"vault_name":null,"vault_url":"https://kv.example/","scope":null}}`
 }
 
-func TestDropBoundCredentialDevices(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		v0, v1  string
-		wantErr bool
-	}{
-		{
-			name: "every bound credential loses its device",
-			v0:   `{"id":"r","syncs":[` + v0Binding("s1") + `,` + v0Binding("s2") + `],"parent_sync":` + v0Binding("p") + `,"parent_rotation":{"id":"pr","credential":{"id":"c","username":"root","device":` + v0Device + `},"syncs":[` + v0Binding("ps") + `]}}`,
-		},
-		{name: "null and missing parts stay", v0: `{"id":"r","syncs":null,"parent_sync":null,"parent_rotation":null}`},
-		{name: "the rotation's own credential keeps its device", v0: `{"id":"r","credential":{"id":"c","device":{"id":"dev-1"}},"syncs":[]}`},
-		{
-			name: "the parents of credential and alternate_credential lose theirs",
-			v0: `{"id":"r","credential":{"id":"c","device":{"id":"dev-1"},"parent":{"id":"p","username":"root","device":` + v0Device + `}},` +
-				`"alternate_credential":{"id":"c2","device":{"id":"dev-1"},"parent":{"id":"p","username":"root","device":` + v0Device + `}},"syncs":[]}`,
-		},
-		{name: "not JSON", v0: `{`, wantErr: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := editJSONState([]byte(tc.v0), dropBoundCredentialDevices)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
-			}
-			if tc.wantErr {
-				return
-			}
-			var before, after map[string]any
-			_ = json.Unmarshal([]byte(tc.v0), &before)
-			if err := json.Unmarshal(got, &after); err != nil {
-				t.Fatal(err)
-			}
-			walkBound(before, func(c map[string]any) { delete(c, "device") })
-			if !reflect.DeepEqual(before, after) {
-				t.Errorf("upgraded\n%s\nwant the same state without the bound credentials' devices", got)
-			}
-			walkBound(after, func(c map[string]any) {
-				if _, ok := c["device"]; ok {
-					t.Errorf("a bound credential kept its device: %v", c)
-				}
-			})
-			if tc.name == "the rotation's own credential keeps its device" {
-				if _, ok := after["credential"].(map[string]any)["device"]; !ok {
-					t.Error("the rotation's own credential lost its device")
-				}
-			}
-		})
-	}
-}
-
-// walkBound calls fn with every bound credential of a rotation state.
-func walkBound(state map[string]any, fn func(map[string]any)) {
-	one := func(b any) {
-		if m, ok := b.(map[string]any); ok {
-			if c, ok := m["credential"].(map[string]any); ok {
-				fn(c)
-			}
-		}
-	}
-	list := func(l any) {
-		if bs, ok := l.([]any); ok {
-			for _, b := range bs {
-				one(b)
-			}
-		}
-	}
-	for _, holder := range []string{"credential", "alternate_credential"} {
-		if h, ok := state[holder].(map[string]any); ok {
-			if p, ok := h["parent"].(map[string]any); ok {
-				fn(p)
-			}
-		}
-	}
-	list(state["syncs"])
-	one(state["parent_sync"])
-	if pr, ok := state["parent_rotation"].(map[string]any); ok {
-		one(pr)
-		list(pr["syncs"])
-	}
-}
-
 // TestUpgradeRotationStateV0: a version-0 state with devices in its bound
-// credentials becomes a version-1 state holding the same bindings.
+// credentials (in syncs, parent_sync, parent_rotation and the parents of
+// credential and alternate_credential) becomes a version-1 state holding
+// the same bindings; the rotation's own credential keeps its device.
 func TestUpgradeRotationStateV0(t *testing.T) {
 	ctx := context.Background()
-	raw := `{"id":"r","syncs":[` + v0Binding("s1") + `],"parent_sync":null,"parent_rotation":null,"no_longer_an_attribute":true}`
-	upgradeRotationStateV0 := (&credentialRotationResource{}).UpgradeState(ctx)[0].StateUpgrader
-	var resp resource.UpgradeStateResponse
-	upgradeRotationStateV0(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
-	if resp.Diagnostics.HasError() {
-		t.Fatalf("upgrade: %v", resp.Diagnostics)
-	}
+	parent := `"parent":{"id":"p","username":"root","auth_database":"admin","mechanism":null,"device":` + v0Device + `}`
+	raw := `{"id":"r","syncs":[` + v0Binding("s1") + `],"parent_sync":` + v0Binding("p") + `,` +
+		`"parent_rotation":{"id":"pr","credential":{"id":"c","username":"root","device":` + v0Device + `},"syncs":[` + v0Binding("ps") + `]},` +
+		`"credential":{"id":"c","username":"app","device":` + v0Device + `,` + parent + `},` +
+		`"alternate_credential":{"id":"c2","username":"app2","device":` + v0Device + `,` + parent + `},"no_longer_an_attribute":true}`
+	upgradeRotationStateV0 := (&credentialRotationResource{}).UpgradeState(ctx)[0]
 	var m credentialRotationResourceModel
-	if d := resp.State.Get(ctx, &m); d.HasError() {
-		t.Fatalf("reading the upgraded state: %v", d)
-	}
+	upgradeForTest(t, upgradeRotationStateV0, raw, &m)
 	objs, d := syncObjects(ctx, m.Syncs)
 	if d.HasError() || len(objs) != 1 {
 		t.Fatalf("syncs = %v (%v)", objs, d)
@@ -132,12 +50,44 @@ func TestUpgradeRotationStateV0(t *testing.T) {
 	if !ok || d.HasError() || c.ID != types.StringValue("app@admin on db:27017") || s.SecretName != types.StringValue("s1") {
 		t.Errorf("syncs[0] = %+v, credential %+v (%v)", s, c, d)
 	}
+	cred, ok, d := refFromObject[rotationCredentialRef](ctx, m.Credential)
+	if !ok || d.HasError() {
+		t.Fatalf("credential = %v (%v)", m.Credential, d)
+	}
+	if dev, ok, _ := cred.device(ctx); !ok || dev.ID != types.StringValue("dev-1") || dev.Address != types.StringValue("db:27017") {
+		t.Errorf("the rotation's own credential lost its device: %+v", dev)
+	}
+	if p, ok, _ := cred.parent(ctx); !ok || p.Username != types.StringValue("root") {
+		t.Errorf("credential.parent = %+v", p)
+	}
+	if m.ParentSync.IsNull() || m.ParentRotation.IsNull() || m.AlternateCredential.IsNull() {
+		t.Errorf("parent_sync, parent_rotation or alternate_credential lost: %v %v %v", m.ParentSync, m.ParentRotation, m.AlternateCredential)
+	}
 
-	var bad resource.UpgradeStateResponse
-	upgradeRotationStateV0(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(`{"syncs":"not a list"}`)}}, &bad)
-	if !bad.Diagnostics.HasError() {
+	if d := upgradeDiagnostics(upgradeRotationStateV0, `{"syncs":"not a list"}`); !d.HasError() {
 		t.Error("a state that does not fit version 1 was upgraded without an error")
 	}
+}
+
+// upgradeForTest runs a state upgrader on raw JSON and reads the upgraded
+// state into model; any error fails the test.
+func upgradeForTest(t *testing.T, up resource.StateUpgrader, raw string, model any) {
+	t.Helper()
+	var resp resource.UpgradeStateResponse
+	up.StateUpgrader(context.Background(), resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("upgrade: %v", resp.Diagnostics)
+	}
+	if d := resp.State.Get(context.Background(), model); d.HasError() {
+		t.Fatalf("reading the upgraded state: %v", d)
+	}
+}
+
+// upgradeDiagnostics are what a state upgrader says of raw JSON.
+func upgradeDiagnostics(up resource.StateUpgrader, raw string) diag.Diagnostics {
+	var resp resource.UpgradeStateResponse
+	up.StateUpgrader(context.Background(), resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
+	return resp.Diagnostics
 }
 
 // TestAccStateV0UpgradesWithoutAChange: the states that a provider before

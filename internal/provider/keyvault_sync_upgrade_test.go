@@ -4,9 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
 // TestUpgradeSyncStateV0: a version-0 binding, whose credential carries its
@@ -14,20 +12,13 @@ import (
 // device; a state that fits neither fails with a message.
 func TestUpgradeSyncStateV0(t *testing.T) {
 	ctx := context.Background()
-	upgrade := (&keyVaultSyncResource{}).UpgradeState(ctx)[0].StateUpgrader
+	upgrade := (&keyVaultSyncResource{}).UpgradeState(ctx)[0]
 	raw := `{"id":"https://kv.example/secrets/s1","secret_name":"s1","secret_id":"https://kv.example/secrets/s1","value_format":"password",` +
 		`"content_type":null,"tags":null,"create_if_missing":false,"latest_version":"v1",` +
 		`"credential":{"id":"app@admin on db:27017","username":"app","auth_database":"admin","mechanism":null,"device":` + v0Device + `},` +
 		`"application":{"id":"a","name":"a","tenant_id":null,"client_id":null,"client_secret":null,"vault_name":null,"vault_url":"https://kv.example/","scope":null}}`
-	var resp resource.UpgradeStateResponse
-	upgrade(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(raw)}}, &resp)
-	if resp.Diagnostics.HasError() {
-		t.Fatalf("upgrade: %v", resp.Diagnostics)
-	}
 	var m keyVaultSyncResourceModel
-	if d := resp.State.Get(ctx, &m); d.HasError() {
-		t.Fatalf("reading the upgraded state: %v", d)
-	}
+	upgradeForTest(t, upgrade, raw, &m)
 	c, ok, d := refFromObject[boundCredentialRef](ctx, m.Credential)
 	if !ok || d.HasError() || c.ID != types.StringValue("app@admin on db:27017") || c.Username != types.StringValue("app") {
 		t.Errorf("credential = %+v (%v)", c, d)
@@ -39,9 +30,7 @@ func TestUpgradeSyncStateV0(t *testing.T) {
 		t.Error("the upgraded credential still has a device")
 	}
 
-	var bad resource.UpgradeStateResponse
-	upgrade(ctx, resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: []byte(`{"credential":"not an object"}`)}}, &bad)
-	if !bad.Diagnostics.HasError() {
+	if d := upgradeDiagnostics(upgrade, `{"credential":"not an object"}`); !d.HasError() {
 		t.Error("a state that does not fit version 1 was upgraded without an error")
 	}
 }
