@@ -3,12 +3,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/segura-community/terraform-provider-segura/internal/provider"
 )
@@ -27,10 +28,14 @@ func main() {
 	tuneGarbageCollector(os.Getenv)
 	silenceDiscardedLogs(debug)
 	stopProfiling := startProfiling()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: address,
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	server, err := gateCPUBound(providerserver.NewProtocol6(provider.New(version)())())
+	if err == nil {
+		err = tf6server.Serve(address, func() tfprotov6.ProviderServer { return server }, opts...)
+	}
 	stopProfiling()
 	if err != nil {
 		log.Fatal(err.Error())
