@@ -57,16 +57,8 @@ func reportBench(b *testing.B, o benchOptions, rounds []benchRound) {
 	}
 	med := func(v func(benchRound) float64) float64 { return median(rounds, v) }
 	for _, ph := range []struct{ name, phase string }{{"apply", phaseProviderApply}, {"plan", phaseProviderPlan}} {
-		for _, c := range []struct {
-			metric string
-			cpu    func(benchPhase) time.Duration
-		}{
-			{"core", func(p benchPhase) time.Duration { return p.coreCPU }},
-			{"plugin", func(p benchPhase) time.Duration { return p.pluginCPU }},
-			{"ferretdb", func(p benchPhase) time.Duration { return p.ferretCPU }},
-			{"testproc", func(p benchPhase) time.Duration { return p.testCPU }},
-		} {
-			b.ReportMetric(med(cpuSeconds(ph.phase, c.cpu)), c.metric+"-"+ph.name+"-cpu-s")
+		for _, c := range cpuFigures {
+			b.ReportMetric(med(cpuSeconds(ph.phase, c.of)), c.metric+"-"+ph.name+"-cpu-s")
 		}
 	}
 	b.ReportMetric(med(func(r benchRound) float64 { return mib(r.phases[phaseProviderApply].peakRSS) }), "plugin-apply-MiB")
@@ -105,25 +97,24 @@ func benchRows(n int, rounds []benchRound) []benchRow {
 		{"plan after apply (s)", "%.1f", seconds(phaseProviderPlan),
 			[]benchPart{{"sdk", seconds(phaseFloorRefresh)}, {"terraform_data", seconds(phaseDataPlan)}}},
 	}
-	core := func(p benchPhase) time.Duration { return p.coreCPU }
-	worker := func(p benchPhase) time.Duration { return p.pluginCPU }
-	ferret := func(p benchPhase) time.Duration { return p.ferretCPU }
-	testProc := func(p benchPhase) time.Duration { return p.testCPU }
-	all := func(p benchPhase) time.Duration { return p.coreCPU + p.pluginCPU + p.ferretCPU + p.testCPU }
 	for _, side := range []struct{ what, provider, sdk, data string }{
 		{"apply", phaseProviderApply, phaseFloorRotate, phaseDataApply},
 		{"plan", phaseProviderPlan, phaseFloorRefresh, phaseDataPlan},
 	} {
 		fig := "CPU, " + side.what + " (s): "
-		rows = append(rows,
-			benchRow{fig + "terraform core", "%.2f", cpuSeconds(side.provider, core), one(cpuSeconds(side.data, core))},
-			benchRow{fig + "plugin / sdk process", "%.2f", cpuSeconds(side.provider, worker), one(cpuSeconds(side.sdk, worker))},
-			benchRow{fig + "FerretDB", "%.2f", cpuSeconds(side.provider, ferret), one(cpuSeconds(side.sdk, ferret))},
-			benchRow{fig + "Key Vault emulator + proxy (test process)", "%.2f", cpuSeconds(side.provider, testProc), one(cpuSeconds(side.sdk, testProc))},
-			benchRow{fig + "total", "%.2f", cpuSeconds(side.provider, all),
-				[]benchPart{{"sdk", cpuSeconds(side.sdk, func(p benchPhase) time.Duration { return p.pluginCPU + p.ferretCPU + p.testCPU })},
-					{"terraform_data", cpuSeconds(side.data, core)}}},
-		)
+		var all, sdk func(benchPhase) time.Duration
+		for _, c := range cpuFigures {
+			floor := side.sdk
+			if c.core {
+				floor = side.data
+			} else {
+				sdk = sumCPU(sdk, c.of)
+			}
+			all = sumCPU(all, c.of)
+			rows = append(rows, benchRow{fig + c.row, "%.2f", cpuSeconds(side.provider, c.of), one(cpuSeconds(floor, c.of))})
+		}
+		rows = append(rows, benchRow{fig + "total", "%.2f", cpuSeconds(side.provider, all),
+			[]benchPart{{"sdk", cpuSeconds(side.sdk, sdk)}, {"terraform_data", cpuSeconds(side.data, cpuFigures[0].of)}}})
 	}
 	rows = append(rows, []benchRow{
 		{"peak RSS during apply (MiB; plugin vs sdk process)", "%.0f", rss(phaseProviderApply), one(rss(phaseFloorRotate))},
@@ -164,6 +155,27 @@ func benchRows(n int, rounds []benchRound) []benchRow {
 		}
 	}
 	return rows
+}
+
+// cpuFigures are the CPU rows and metrics, per process. The floor's core
+// is terraform_data's; the others are the sdk floor's phase.
+var cpuFigures = []struct {
+	row, metric string
+	core        bool
+	of          func(benchPhase) time.Duration
+}{
+	{"terraform core", "core", true, func(p benchPhase) time.Duration { return p.coreCPU }},
+	{"plugin / sdk process", "plugin", false, func(p benchPhase) time.Duration { return p.pluginCPU }},
+	{"FerretDB", "ferretdb", false, func(p benchPhase) time.Duration { return p.ferretCPU }},
+	{"Key Vault emulator + proxy (test process)", "testproc", false, func(p benchPhase) time.Duration { return p.testCPU }},
+}
+
+// sumCPU is a CPU time that adds of to sum (nil: none yet).
+func sumCPU(sum, of func(benchPhase) time.Duration) func(benchPhase) time.Duration {
+	if sum == nil {
+		return of
+	}
+	return func(p benchPhase) time.Duration { return sum(p) + of(p) }
 }
 
 // cpuSeconds is a CPU time of a phase, in seconds.
