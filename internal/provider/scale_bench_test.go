@@ -159,10 +159,8 @@ type benchPhase struct {
 	// started or of the sdk floor process, of the FerretDB server, of this
 	// test process (the Key Vault emulator, the MongoDB proxy, and the
 	// benchmark's own reading of terraform's output), less samplerCPU,
-	// the sampling of the plugins' /proc. sampledPluginCPU is the plugins'
-	// as sampled every 50 ms, a check on pluginCPU.
-	coreCPU, pluginCPU, ferretCPU, testCPU time.Duration
-	sampledPluginCPU, samplerCPU           time.Duration
+	// the sampling of the plugins' /proc.
+	coreCPU, pluginCPU, ferretCPU, testCPU, samplerCPU time.Duration
 }
 
 // benchRound is one round's measurements.
@@ -216,8 +214,8 @@ func cpuNote(p benchPhase) string {
 	var s string
 	switch {
 	case p.processes > 0:
-		s = fmt.Sprintf("CPU: terraform %.2fs, plugins %.2fs (sampled %.2fs, sampling %.2fs)",
-			p.coreCPU.Seconds(), p.pluginCPU.Seconds(), p.sampledPluginCPU.Seconds(), p.samplerCPU.Seconds())
+		s = fmt.Sprintf("CPU: terraform %.2fs, plugins %.2fs (sampling them %.2fs)",
+			p.coreCPU.Seconds(), p.pluginCPU.Seconds(), p.samplerCPU.Seconds())
 	case p.pluginCPU > 0:
 		s = fmt.Sprintf("CPU: sdk process %.2fs", p.pluginCPU.Seconds())
 	default:
