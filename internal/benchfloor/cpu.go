@@ -39,7 +39,7 @@ func ProcessCPU(pid int) (CPU, error) {
 		if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children); err != nil {
 			return CPU{}, fmt.Errorf("process CPU: getrusage: %w", err)
 		}
-		return CPU{Self: RusageCPU(&self), Children: RusageCPU(&children)}, nil
+		return CPU{Self: rusageCPU(&self), Children: rusageCPU(&children)}, nil
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -84,11 +84,11 @@ func ThreadCPU() (time.Duration, error) {
 	if err := syscall.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return 0, fmt.Errorf("thread CPU: getrusage: %w", err)
 	}
-	return RusageCPU(&ru), nil
+	return rusageCPU(&ru), nil
 }
 
-// RusageCPU is the user + system time of a getrusage or wait4 result.
-func RusageCPU(ru *syscall.Rusage) time.Duration {
+// rusageCPU is the user + system time of a getrusage or wait4 result.
+func rusageCPU(ru *syscall.Rusage) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
