@@ -150,6 +150,7 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			},
 		},
 	}
+	resp.Schema.Attributes = objectReferences(resp.Schema.Attributes)
 }
 
 // deviceChanged requires replacement when the credential moves to another

@@ -264,6 +264,7 @@ func (r *credentialRotationResource) Schema(ctx context.Context, _ resource.Sche
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
 		},
 	}
+	resp.Schema.Attributes = objectReferences(resp.Schema.Attributes)
 }
 
 // credentialChanged replaces the rotation when it is planned onto another

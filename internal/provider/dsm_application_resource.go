@@ -155,6 +155,7 @@ func (r *dsmApplicationResource) Schema(_ context.Context, _ resource.SchemaRequ
 			},
 		},
 	}
+	resp.Schema.Attributes = objectReferences(resp.Schema.Attributes)
 }
 
 // vaultURLValidator refuses, at plan and without a network call, a vault_url

@@ -158,6 +158,48 @@ func TestAccDSMApplicationOwnClientSecret(t *testing.T) {
 	})
 }
 
+// TestAccDSMApplicationClientSecretStaysSensitiveDownstream: a binding
+// receives the application whole, client secret included; the plan keeps
+// that field marked sensitive under the binding as under the application.
+func TestAccDSMApplicationClientSecretStaysSensitiveDownstream(t *testing.T) {
+	t.Parallel()
+	c := testAccConfig()
+	name := testAccName("acc-app-sens")
+	vaultName, vaultURL := testAccVault()
+	secretName := name + "-pw"
+	testAccPutSecret(t, vaultURL, secretName, "initial-value-1")
+	own := fmt.Sprintf("client_id = %q\n  client_secret = %q", c.ClientID, c.ClientSecret)
+	config := testAccProviderConfig() + fmt.Sprintf(`
+resource "segura_device" "test" {
+  name    = %q
+  address = %q
+}
+
+resource "segura_credential" "test" {
+  device   = segura_device.test
+  username = "orders_app"
+}
+`, name, c.MongoDBHostPort()) + testAccScopeHCL(name, nil) + testAccApplicationHCL(name, vaultName, vaultURL, own) + fmt.Sprintf(`
+resource "segura_keyvault_sync" "test" {
+  credential  = segura_credential.test
+  application = segura_dsm_application.test
+  secret_name = %q
+}
+`, secretName)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectSensitiveValue("segura_dsm_application.test", tfjsonpath.New("client_secret")),
+					plancheck.ExpectSensitiveValue(testAccSync, tfjsonpath.New("application").AtMapKey("client_secret")),
+				},
+			},
+		}},
+	})
+}
+
 // TestAccDSMApplicationWrongClientSecret: a wrong client secret, on the
 // application or on the provider, is one error naming the client and the vault.
 func TestAccDSMApplicationWrongClientSecret(t *testing.T) {

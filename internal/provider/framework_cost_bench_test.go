@@ -24,7 +24,7 @@ import (
 // UpgradeResourceState, ReadResource, PlanResourceChange, with the state
 // unchanged), for the three resources a credential needs, against a floor:
 // the same schema with every reference to an upstream resource (DESIGN.md §2:
-// the whole upstream object, as a nested attribute) replaced by the
+// the whole upstream object, as an object attribute) replaced by the
 // upstream's id, a string. That is what passing ids instead of whole objects
 // would leave of the framework's work; Terraform core's side of the same
 // choice is in make bench's CPU rows.
@@ -81,17 +81,29 @@ func BenchmarkFrameworkCost(b *testing.B) {
 	}
 }
 
-// idsSchema is s with each reference attribute (a nested attribute, in our
-// schemas always a reference to an upstream resource) replaced by a string
+// referenceKind tells a reference attribute (an object, in our resource
+// schemas always a reference to an upstream resource) and a list of them from
+// the other attributes.
+func referenceKind(a schema.Attribute) (one, list bool) {
+	if _, ok := a.(schema.ObjectAttribute); ok {
+		return true, false
+	}
+	if l, ok := a.(schema.ListAttribute); ok {
+		_, list = l.ElementType.(types.ObjectType)
+	}
+	return false, list
+}
+
+// idsSchema is s with each reference attribute replaced by a string
 // attribute, or a list of strings, with the same optionality.
 func idsSchema(s schema.Schema) schema.Schema {
 	attrs := make(map[string]schema.Attribute, len(s.Attributes))
 	for name, a := range s.Attributes {
-		switch a := a.(type) {
-		case schema.SingleNestedAttribute:
-			attrs[name] = schema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed}
-		case schema.ListNestedAttribute:
-			attrs[name] = schema.ListAttribute{ElementType: types.StringType, Required: a.Required, Optional: a.Optional, Computed: a.Computed}
+		switch one, list := referenceKind(a); {
+		case one:
+			attrs[name] = schema.StringAttribute{Required: a.IsRequired(), Optional: a.IsOptional(), Computed: a.IsComputed()}
+		case list:
+			attrs[name] = schema.ListAttribute{ElementType: types.StringType, Required: a.IsRequired(), Optional: a.IsOptional(), Computed: a.IsComputed()}
 		default:
 			attrs[name] = a
 		}
@@ -111,10 +123,10 @@ func idsState(s schema.Schema, state map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(state))
 	for name, v := range state {
-		switch s.Attributes[name].(type) {
-		case schema.SingleNestedAttribute:
+		switch one, list := referenceKind(s.Attributes[name]); {
+		case one:
 			out[name] = id(v)
-		case schema.ListNestedAttribute:
+		case list:
 			if list, ok := v.([]any); ok {
 				ids := make([]any, len(list))
 				for i, e := range list {

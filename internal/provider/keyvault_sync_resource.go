@@ -158,6 +158,7 @@ func (r *keyVaultSyncResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 		},
 	}
+	resp.Schema.Attributes = objectReferences(resp.Schema.Attributes)
 }
 
 func tagList(tags []string) string {

@@ -15,6 +15,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -396,4 +397,80 @@ func (s scopeRef) tagNames() []string {
 		names = append(names, k)
 	}
 	return names
+}
+
+// objectReferences declares each reference in attrs (a nested attribute: in
+// resource schemas these are always references) as an object attribute of
+// the same type, or a list of such objects. Terraform converts the upstream
+// resource to it as it does to the nested attribute, dropping the fields not
+// listed, and the plan shows the same per-field diff; the framework, though,
+// treats an object attribute as one value where it walks, converts and
+// plans every field of a nested one on each request, which made references
+// most of the plugin's CPU in a plan. The value's type, and so the state, is
+// the same. The fields still appear in the generated docs, as the object's
+// attributes, and their descriptions move into the attribute's.
+func objectReferences(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	for name, a := range attrs {
+		switch t := a.(type) {
+		case schema.SingleNestedAttribute:
+			attrs[name] = objectReference(t)
+		case schema.ListNestedAttribute:
+			attrs[name] = objectReferenceList(t)
+		}
+	}
+	return attrs
+}
+
+func objectReference(a schema.SingleNestedAttribute) schema.ObjectAttribute {
+	return schema.ObjectAttribute{
+		AttributeTypes:      a.GetType().(basetypes.ObjectType).AttrTypes,
+		Required:            a.Required,
+		Optional:            a.Optional,
+		Computed:            a.Computed,
+		Sensitive:           a.Sensitive,
+		MarkdownDescription: a.MarkdownDescription + fieldsUsed(a.Attributes),
+		DeprecationMessage:  a.DeprecationMessage,
+		Validators:          a.Validators,
+		PlanModifiers:       a.PlanModifiers,
+	}
+}
+
+func objectReferenceList(a schema.ListNestedAttribute) schema.ListAttribute {
+	return schema.ListAttribute{
+		ElementType:         a.NestedObject.Type(),
+		Required:            a.Required,
+		Optional:            a.Optional,
+		Computed:            a.Computed,
+		Sensitive:           a.Sensitive,
+		MarkdownDescription: a.MarkdownDescription + fieldsUsed(a.NestedObject.Attributes),
+		DeprecationMessage:  a.DeprecationMessage,
+		Validators:          a.Validators,
+		PlanModifiers:       a.PlanModifiers,
+	}
+}
+
+// fieldsUsed lists a reference's fields for its description, nested
+// references in parentheses, so the docs say what each one reads upstream.
+func fieldsUsed(attrs map[string]schema.Attribute) string {
+	return " The fields it uses: " + fieldList(attrs) + "."
+}
+
+func fieldList(attrs map[string]schema.Attribute) string {
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		switch t := attrs[name].(type) {
+		case schema.SingleNestedAttribute:
+			parts = append(parts, "`"+name+"` ("+fieldList(t.Attributes)+")")
+		case schema.ListNestedAttribute:
+			parts = append(parts, "`"+name+"` (each: "+fieldList(t.NestedObject.Attributes)+")")
+		default:
+			parts = append(parts, "`"+name+"`")
+		}
+	}
+	return strings.Join(parts, ", ")
 }

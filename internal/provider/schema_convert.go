@@ -26,6 +26,7 @@ type attrFlags struct {
 type schemaKit[A any] struct {
 	str, int64, bool func(attrFlags) A
 	list, set, mp    func(attrFlags, attr.Type) A
+	object           func(attrFlags, map[string]attr.Type) A
 	single, list2    func(attrFlags, map[string]A) A // single nested, list nested
 }
 
@@ -54,6 +55,8 @@ func convertAttributes[A any](attrs map[string]rschema.Attribute, kit schemaKit[
 			out[name] = kit.set(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.ElementType)
 		case rschema.MapAttribute:
 			out[name] = kit.mp(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.ElementType)
+		case rschema.ObjectAttribute:
+			out[name] = kit.object(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), t.AttributeTypes)
 		case rschema.SingleNestedAttribute:
 			out[name] = kit.single(flagsOf(t.Required, t.Optional, t.Computed, t.Sensitive, t.MarkdownDescription), convertAttributes(t.Attributes, kit))
 		case rschema.ListNestedAttribute:
@@ -86,6 +89,9 @@ func ephemeralAttributes(attrs map[string]rschema.Attribute) map[string]eschema.
 		},
 		mp: func(f attrFlags, e attr.Type) eschema.Attribute {
 			return eschema.MapAttribute{ElementType: e, Required: f.required, Optional: f.optional, Sensitive: f.sensitive, MarkdownDescription: f.description}
+		},
+		object: func(f attrFlags, t map[string]attr.Type) eschema.Attribute {
+			return eschema.ObjectAttribute{AttributeTypes: t, Required: f.required, Optional: f.optional, Sensitive: f.sensitive, MarkdownDescription: f.description}
 		},
 		single: func(f attrFlags, a map[string]eschema.Attribute) eschema.Attribute {
 			return eschema.SingleNestedAttribute{Attributes: a, Required: f.required, Optional: f.optional, Sensitive: f.sensitive, MarkdownDescription: f.description}
@@ -120,6 +126,9 @@ func actionAttributes(attrs map[string]rschema.Attribute) map[string]aschema.Att
 		mp: func(f attrFlags, e attr.Type) aschema.Attribute {
 			return aschema.MapAttribute{ElementType: e, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
 		},
+		object: func(f attrFlags, t map[string]attr.Type) aschema.Attribute {
+			return aschema.ObjectAttribute{AttributeTypes: t, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
 		single: func(f attrFlags, a map[string]aschema.Attribute) aschema.Attribute {
 			return aschema.SingleNestedAttribute{Attributes: a, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
 		},
@@ -148,6 +157,9 @@ func listAttributes(attrs map[string]rschema.Attribute) map[string]lschema.Attri
 		},
 		mp: func(f attrFlags, e attr.Type) lschema.Attribute {
 			return lschema.MapAttribute{ElementType: e, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
+		},
+		object: func(f attrFlags, t map[string]attr.Type) lschema.Attribute {
+			return lschema.ObjectAttribute{AttributeTypes: t, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
 		},
 		single: func(f attrFlags, a map[string]lschema.Attribute) lschema.Attribute {
 			return lschema.SingleNestedAttribute{Attributes: a, Required: f.required, Optional: f.optional, MarkdownDescription: f.description}
